@@ -1,0 +1,26 @@
+"""Adapters for ../shared/eval/score.py --call: the scorer's signatures over our API."""
+
+from __future__ import annotations
+
+import trafilatura
+
+import scraper
+from scraper.errors import ScraperError
+
+
+def page_html(html: str, url: str | None) -> str:
+    """`scraper.extract` as f(html, url) -> text; a page with no article scores as empty."""
+    try:
+        return scraper.extract(html, url).text
+    except ScraperError:
+        return ""
+
+
+def seed_text(text: str) -> str:
+    """`scraper.clean_text` as f(text) -> text."""
+    return scraper.clean_text(text).text
+
+
+def bare_trafilatura(html: str, url: str | None) -> str:
+    """The baseline: trafilatura 2.3.1 alone, without comments."""
+    return trafilatura.extract(html, url=url, include_comments=False) or ""

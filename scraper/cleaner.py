@@ -1,0 +1,81 @@
+"""The cleaner: a raw page or extracted text in, a clean `Article` out.
+
+``extract``:    bytes/str -> decode -> prune (selectolax) -> trafilatura -> text rules -> metadata
+``clean_text``: text -> paragraphs -> text rules
+"""
+
+from __future__ import annotations
+
+import re
+
+from scraper.clean import prune_html
+from scraper.decode import decode_html
+from scraper.errors import ExtractError
+from scraper.extraction import extract_main, split_paragraphs
+from scraper.metadata import clean_author, clean_tags, host_of, iso_date
+from scraper.models import Article, Removal
+from scraper.rules import RuleBook, default_rulebook
+from scraper.textrules import apply_text_rules
+
+__all__ = ["clean_text", "extract"]
+
+HEAD = re.compile(r"<head\b.*?</head>", re.IGNORECASE | re.DOTALL)
+
+
+def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None = None) -> Article:
+    """Clean a raw page: its article text without site noise, its metadata, and the log of every cut.
+
+    Raises `ExtractError` (naming `url`) when the input is not a page or holds no article.
+    """
+    text = decode_html(html, url)
+    if not text.strip():
+        raise ExtractError(url, "empty page")
+    site = host_of(url)
+    site_rules = (rules or default_rulebook()).for_host(site)
+    pruned = prune_html(text, site_rules)
+    extracted = None
+    if pruned.body_html is not None:
+        extracted = extract_main(_with_head(text, pruned.body_html), url)
+    if extracted is None or not extracted.paragraphs:
+        extracted = extract_main(pruned.html, url)
+    if not extracted.paragraphs:
+        raise ExtractError(url, "no article text found in the page")
+    result = apply_text_rules(extracted.paragraphs, site_rules)
+    if not result.paragraphs:
+        raise ExtractError(url, "nothing but noise in the page")
+    removals: list[Removal] = [*pruned.removals, *result.removals]
+    author = clean_author(extracted.author, site_rules, removals)
+    return Article(
+        url=url,
+        site=site or host_of(extracted.hostname),
+        title=extracted.title,
+        author=author,
+        date=iso_date(extracted.date),
+        dateline=result.dateline,
+        language=extracted.language,
+        paragraphs=result.paragraphs,
+        tags=clean_tags(extracted.tags),
+        removed=tuple(removals),
+    )
+
+
+def clean_text(
+    text: str, *, site: str | None = None, url: str | None = None, rules: RuleBook | None = None
+) -> Article:
+    """Clean text another tool already extracted (one paragraph a line) with the same rules."""
+    host = host_of(site) if site else host_of(url)
+    site_rules = (rules or default_rulebook()).for_host(host)
+    result = apply_text_rules(split_paragraphs(text), site_rules)
+    return Article(
+        url=url,
+        site=host,
+        dateline=result.dateline,
+        paragraphs=result.paragraphs,
+        removed=result.removals,
+    )
+
+
+def _with_head(page: str, body_html: str) -> str:
+    """The page's <head> (for metadata) around the site's body container alone."""
+    head = HEAD.search(page[:500_000])
+    return f"<html>{head.group(0) if head else ''}<body>{body_html}</body></html>"

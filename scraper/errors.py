@@ -1,0 +1,74 @@
+"""The one exception tree of the project.
+
+::
+
+    ScraperError
+    ├── FetchError (.url)
+    │   ├── TransientFetchError   timeout, connection reset, 429, 5xx: retried later, with .retry_at
+    │   └── PermanentFetchError   404/410, robots disallow, not HTML, too large, TLS failure
+    ├── ExtractError (.url)       nothing article-like in the page, or input that is not a page
+    ├── RulesError (.path, .key)  a rules or config file is wrong
+    └── StoreError                the database refused
+
+Every message is one line that names the input and the cause.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = [
+    "ExtractError",
+    "FetchError",
+    "PermanentFetchError",
+    "RulesError",
+    "ScraperError",
+    "StoreError",
+    "TransientFetchError",
+]
+
+
+class ScraperError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class FetchError(ScraperError):
+    """A URL could not be fetched."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+
+
+class TransientFetchError(FetchError):
+    """A failure worth retrying later (timeout, reset, 429, 5xx)."""
+
+    def __init__(self, url: str, message: str, retry_at: datetime | None = None) -> None:
+        super().__init__(url, message)
+        self.retry_at = retry_at
+
+
+class PermanentFetchError(FetchError):
+    """A failure that retrying will not fix (404/410, robots, not HTML, too large, TLS)."""
+
+
+class ExtractError(ScraperError):
+    """The input holds no article, or is not a page at all."""
+
+    def __init__(self, source: str | None, message: str) -> None:
+        super().__init__(f"{source or '<input>'}: {message}")
+        self.url = source
+
+
+class RulesError(ScraperError):
+    """A rules or configuration file is wrong; names the file and the key."""
+
+    def __init__(self, path: str, key: str, message: str) -> None:
+        where = f"{path}: {key}" if key else path
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.key = key
+
+
+class StoreError(ScraperError):
+    """The database refused an operation."""

@@ -1,0 +1,79 @@
+"""Extraction step: trafilatura turns a pruned page into paragraphs and metadata.
+
+Pruned HTML -> Extracted (paragraphs, title, author, date, ...). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import trafilatura
+
+__all__ = ["Extracted", "extract_main"]
+
+logger = logging.getLogger(__name__)
+
+WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+# trafilatura discards trees past this many elements; ours are pruned first, so it rarely bites.
+MAX_TREE_SIZE = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What trafilatura found: body paragraphs and raw metadata."""
+
+    paragraphs: tuple[str, ...]
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    hostname: str | None = None
+
+
+def extract_main(html: str, url: str | None) -> Extracted:
+    """Run trafilatura (no comments, tables kept, metadata on) and split its text into paragraphs."""
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        deduplicate=False,
+        config=_CONFIG,
+    )
+    if doc is None:
+        return Extracted(())
+    text = doc.text or ""
+    return Extracted(
+        paragraphs=split_paragraphs(text),
+        title=doc.title or None,
+        author=doc.author or None,
+        date=doc.date or None,
+        sitename=doc.sitename or None,
+        language=doc.language or None,
+        tags=tuple(t for t in (doc.tags or []) + (doc.categories or []) if t),
+        hostname=doc.hostname or None,
+    )
+
+
+def split_paragraphs(text: str) -> tuple[str, ...]:
+    """One paragraph a non-empty line, inner whitespace collapsed."""
+    lines = (WS.sub(" ", line).strip() for line in text.splitlines())
+    return tuple(line for line in lines if line)
+
+
+def _make_config() -> object:
+    config = trafilatura.settings.use_config()
+    # Short articles and short paragraphs are real news too (a 3-line breaking item).
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "100")
+    config.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    config.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
+    return config
+
+
+_CONFIG = _make_config()

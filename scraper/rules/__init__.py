@@ -1,0 +1,287 @@
+"""Site knowledge as data: TOML rule files, validated and compiled once at load.
+
+A rules directory holds ``generic.toml`` (language-neutral, English and Indonesian
+rules that apply to every page) and ``sites/<host>.toml``, one file per site. A site
+file names its hosts in ``[site] hosts = [...]``; its rules are added to the generic
+ones for every URL on those hosts (or their subdomains).
+
+Sections of a rules file (every one optional)::
+
+    [site]      hosts = ["detik.com"]                      (site files only)
+    [body]      selectors = ["div.detail_text"]            body container hints, first match wins
+    [[drop]]    name, selectors = [...]                    DOM nodes to remove before extraction
+    [[teaser]]  name, label = '<regex>'                    a "Baca juga" label node + the links after it
+    [[line]]    name, patterns = [...], max_chars = N      whole paragraphs to drop
+    [[footer]]  name, patterns = [...]                     a paragraph that starts the footer: it and all after go
+    [[inline]]  name, patterns = [...], replace = ""       inline cuts; "\\n" in replace splits the paragraph
+    [[dateline]] name, patterns = [...]                    a dateline at the start of the first paragraph
+    [[trailing]] name, patterns = [...]                    initials / reporter at the end of the last paragraph
+    [author]    drop = [...]                               patterns removed from the author field
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+from scraper.errors import RulesError
+
+__all__ = [
+    "DEFAULT_RULES_DIR",
+    "PatternRule",
+    "RuleBook",
+    "SelectorRule",
+    "SiteRules",
+    "TeaserRule",
+    "default_rulebook",
+    "load_rulebook",
+]
+
+DEFAULT_RULES_DIR = Path(__file__).parent
+
+PATTERN_SECTIONS = ("line", "footer", "inline", "dateline", "trailing")
+SECTION_KEYS: dict[str, frozenset[str]] = {
+    "site": frozenset({"hosts", "description"}),
+    "body": frozenset({"selectors"}),
+    "drop": frozenset({"name", "selectors", "description"}),
+    "teaser": frozenset({"name", "label", "description"}),
+    "author": frozenset({"drop"}),
+    **{s: frozenset({"name", "patterns", "max_chars", "replace", "description"}) for s in PATTERN_SECTIONS},
+}
+TABLE_ARRAYS = frozenset({"drop", "teaser", *PATTERN_SECTIONS})
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorRule:
+    """CSS selectors whose nodes are dropped from the DOM."""
+
+    name: str
+    selectors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TeaserRule:
+    """A label (e.g. "Baca juga:") whose node and following links are a related-article teaser."""
+
+    name: str
+    label: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PatternRule:
+    """Regular expressions applied to text; `max_chars` limits a line rule to short paragraphs."""
+
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    max_chars: int | None = None
+    replace: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRules:
+    """The compiled rules for one site: generic rules plus the site's own, in that order."""
+
+    name: str
+    body: tuple[str, ...] = ()
+    drop: tuple[SelectorRule, ...] = ()
+    teaser: tuple[TeaserRule, ...] = ()
+    line: tuple[PatternRule, ...] = ()
+    footer: tuple[PatternRule, ...] = ()
+    inline: tuple[PatternRule, ...] = ()
+    dateline: tuple[PatternRule, ...] = ()
+    trailing: tuple[PatternRule, ...] = ()
+    author_drop: tuple[re.Pattern[str], ...] = ()
+    hosts: tuple[str, ...] = field(default=())
+
+    def merged(self, other: SiteRules) -> SiteRules:
+        """These rules followed by `other`'s; `other`'s body hints come first."""
+        return SiteRules(
+            name=f"{self.name}+{other.name}",
+            body=other.body + self.body,
+            drop=self.drop + other.drop,
+            teaser=self.teaser + other.teaser,
+            line=self.line + other.line,
+            footer=self.footer + other.footer,
+            inline=self.inline + other.inline,
+            dateline=other.dateline + self.dateline,
+            trailing=self.trailing + other.trailing,
+            author_drop=self.author_drop + other.author_drop,
+            hosts=other.hosts,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBook:
+    """The generic rules and every site's, with lookup by host."""
+
+    generic: SiteRules
+    sites: tuple[SiteRules, ...]
+
+    def for_host(self, host: str | None) -> SiteRules:
+        """Generic rules merged with the rules of the site that owns `host` (suffix match)."""
+        site = self.site_for(host)
+        return self.generic if site is None else _merged_cached(self, site)
+
+    def site_for(self, host: str | None) -> SiteRules | None:
+        """The site rules whose hosts cover `host`, the most specific first."""
+        if not host:
+            return None
+        host = host.lower().rstrip(".")
+        best: tuple[int, SiteRules] | None = None
+        for site in self.sites:
+            for h in site.hosts:
+                if (host == h or host.endswith("." + h)) and (best is None or len(h) > best[0]):
+                    best = (len(h), site)
+        return None if best is None else best[1]
+
+
+@lru_cache(maxsize=256)
+def _merged_cached(book: RuleBook, site: SiteRules) -> SiteRules:
+    return book.generic.merged(site)
+
+
+def load_rulebook(directory: Path | str = DEFAULT_RULES_DIR) -> RuleBook:
+    """Load and compile `generic.toml` and `sites/*.toml` under `directory`."""
+    directory = Path(directory)
+    generic_path = directory / "generic.toml"
+    if not generic_path.is_file():
+        raise RulesError(str(generic_path), "", "generic rules file not found")
+    generic = load_rules_file(generic_path, is_site=False)
+    sites = tuple(load_rules_file(p, is_site=True) for p in sorted((directory / "sites").glob("*.toml")))
+    _check_unique_hosts(sites)
+    return RuleBook(generic=generic, sites=sites)
+
+
+@lru_cache(maxsize=1)
+def default_rulebook() -> RuleBook:
+    """The rules shipped with the package, loaded once."""
+    return load_rulebook(DEFAULT_RULES_DIR)
+
+
+def load_rules_file(path: Path, *, is_site: bool) -> SiteRules:
+    """Parse, validate and compile one rules file; a `RulesError` names the file and the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(str(path), "", f"cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(str(path), "", f"invalid TOML: {exc}") from exc
+    return _compile(str(path), data, is_site=is_site, default_name=path.stem)
+
+
+def _compile(path: str, data: Mapping[str, object], *, is_site: bool, default_name: str) -> SiteRules:
+    for key, value in data.items():
+        if key not in SECTION_KEYS or (key == "site" and not is_site):
+            raise RulesError(path, key, "unknown section")
+        tables = value if key in TABLE_ARRAYS else [value]
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            kind = "an array of tables ([[...]])" if key in TABLE_ARRAYS else "a table ([...])"
+            raise RulesError(path, key, f"must be {kind}")
+        for i, table in enumerate(tables):
+            where = f"{key}[{i}]" if key in TABLE_ARRAYS else key
+            for k in table:
+                if k not in SECTION_KEYS[key]:
+                    raise RulesError(path, f"{where}.{k}", "unknown key")
+    site = _dict(data.get("site", {}))
+    hosts = tuple(h.lower() for h in _strings(path, "site.hosts", site.get("hosts", [])))
+    if is_site and not hosts:
+        raise RulesError(path, "site.hosts", "a site file must name at least one host")
+    prefix = hosts[0] if hosts else "generic"
+    author = _dict(data.get("author", {}))
+    return SiteRules(
+        name=prefix if is_site else default_name,
+        hosts=hosts,
+        body=_selectors(path, "body.selectors", _dict(data.get("body", {})).get("selectors", [])),
+        drop=tuple(_selector_rule(path, prefix, i, t) for i, t in enumerate(_tables(data, "drop"))),
+        teaser=tuple(_teaser_rule(path, prefix, i, t) for i, t in enumerate(_tables(data, "teaser"))),
+        author_drop=tuple(_regex(path, f"author.drop[{i}]", p) for i, p in enumerate(
+            _strings(path, "author.drop", author.get("drop", [])))),
+        **{s: tuple(_pattern_rule(path, prefix, s, i, t) for i, t in enumerate(_tables(data, s)))
+           for s in PATTERN_SECTIONS},  # type: ignore[arg-type]
+    )
+
+
+def _dict(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _tables(data: Mapping[str, object], key: str) -> list[dict[str, object]]:
+    value = data.get(key, [])
+    return [t for t in value if isinstance(t, dict)] if isinstance(value, list) else []
+
+
+def _strings(path: str, key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RulesError(path, key, "must be a list of strings")
+    return tuple(value)
+
+
+def _name(path: str, where: str, table: Mapping[str, object]) -> str:
+    name = table.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+        raise RulesError(path, f"{where}.name", "needs a name of lower-case letters, digits and hyphens")
+    return name
+
+
+def _regex(path: str, key: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.MULTILINE)
+    except re.error as exc:
+        raise RulesError(path, key, f"bad regular expression {pattern!r}: {exc}") from exc
+
+
+_SELECTOR_PROBE = LexborHTMLParser("<html><body><p>probe</p></body></html>")
+
+
+def _selectors(path: str, key: str, value: object) -> tuple[str, ...]:
+    selectors = _strings(path, key, value)
+    for i, sel in enumerate(selectors):
+        try:
+            _SELECTOR_PROBE.css(sel)
+        except SelectolaxError as exc:
+            raise RulesError(path, f"{key}[{i}]", f"bad CSS selector {sel!r}: {exc}") from exc
+    return selectors
+
+
+def _selector_rule(path: str, prefix: str, i: int, t: Mapping[str, object]) -> SelectorRule:
+    name = _name(path, f"drop[{i}]", t)
+    return SelectorRule(f"{prefix}/{name}", _selectors(path, f"drop[{i}].selectors", t.get("selectors", [])))
+
+
+def _teaser_rule(path: str, prefix: str, i: int, t: Mapping[str, object]) -> TeaserRule:
+    name = _name(path, f"teaser[{i}]", t)
+    label = t.get("label")
+    if not isinstance(label, str):
+        raise RulesError(path, f"teaser[{i}].label", "must be a regular expression string")
+    return TeaserRule(f"{prefix}/{name}", _regex(path, f"teaser[{i}].label", label))
+
+
+def _pattern_rule(path: str, prefix: str, section: str, i: int, t: Mapping[str, object]) -> PatternRule:
+    where = f"{section}[{i}]"
+    name = _name(path, where, t)
+    patterns = _strings(path, f"{where}.patterns", t.get("patterns", []))
+    if not patterns:
+        raise RulesError(path, f"{where}.patterns", "needs at least one pattern")
+    max_chars = t.get("max_chars")
+    if max_chars is not None and (not isinstance(max_chars, int) or max_chars <= 0):
+        raise RulesError(path, f"{where}.max_chars", "must be a positive integer")
+    replace = t.get("replace", "")
+    if not isinstance(replace, str):
+        raise RulesError(path, f"{where}.replace", "must be a string")
+    compiled = tuple(_regex(path, f"{where}.patterns[{j}]", p) for j, p in enumerate(patterns))
+    return PatternRule(f"{prefix}/{name}", compiled, max_chars, replace)
+
+
+def _check_unique_hosts(sites: Iterable[SiteRules]) -> None:
+    seen: dict[str, str] = {}
+    for site in sites:
+        for host in site.hosts:
+            if host in seen:
+                raise RulesError(site.name, "site.hosts", f"host {host!r} is also claimed by {seen[host]}")
+            seen[host] = site.name

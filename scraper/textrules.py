@@ -1,0 +1,154 @@
+"""Text stage: remove inline noise from paragraphs with the rules' patterns.
+
+Paragraphs + SiteRules -> paragraphs without inline noise, the dateline, the removals. Pure: no I/O.
+The order matters and is fixed here:
+
+1. short whole-paragraph noise (``line`` rules with a size cap), so a teaser line never counts as glue;
+2. the footer: from the first footer marker to the end;
+3. inline cuts (``inline`` rules); a ``\\n`` replacement is a hidden paragraph break;
+4. whole-paragraph noise again, on the paragraphs the inline cuts made;
+5. the dateline, in the first paragraph only;
+6. trailing initials or reporter name, in the last paragraph only;
+7. exact duplicate paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from scraper.models import Removal
+from scraper.rules import PatternRule, SiteRules
+
+__all__ = ["TextResult", "apply_text_rules"]
+
+WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+# A first paragraph this short that ends in a dash is a dateline split off by markup ("<b>Jakarta</b> -").
+SPLIT_DATELINE_CHARS = 60
+MAX_TRAILING_PASSES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    """Paragraphs after the text rules, the dateline they cut, and every removal."""
+
+    paragraphs: tuple[str, ...]
+    dateline: str | None
+    removals: tuple[Removal, ...]
+
+
+def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules) -> TextResult:
+    """Apply the rules' text stage to `paragraphs` in the fixed order of this module."""
+    removals: list[Removal] = []
+    paras = [p for p in (normalize_space(p) for p in paragraphs) if p]
+    paras = _drop_lines(paras, rules.line, removals)
+    paras = _cut_footer(paras, rules.footer, removals)
+    paras = _cut_inline(paras, rules.inline, removals)
+    paras = _drop_lines(paras, rules.line, removals)
+    paras, dateline = _cut_dateline(paras, rules.dateline, removals)
+    paras = _cut_trailing(paras, rules.trailing, removals)
+    paras = _dedupe(paras, removals)
+    return TextResult(tuple(paras), dateline, tuple(removals))
+
+
+def normalize_space(text: str) -> str:
+    """NFC, one space for any run of blanks, no blanks at the ends."""
+    return WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _line_match(para: str, rule: PatternRule) -> bool:
+    if rule.max_chars is not None and len(para) > rule.max_chars:
+        return False
+    return any(p.search(para) for p in rule.patterns)
+
+
+def _drop_lines(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
+    kept = []
+    for para in paras:
+        rule = next((r for r in rules if _line_match(para, r)), None)
+        if rule is None:
+            kept.append(para)
+        else:
+            removals.append(Removal(para, rule.name, "text"))
+    return kept
+
+
+def _cut_footer(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
+    # The first paragraph is never a footer: a page that is all footer is the extractor's failure, not ours.
+    for i, para in enumerate(paras[1:], start=1):
+        rule = next((r for r in rules if _line_match(para, r)), None)
+        if rule is not None:
+            removals.append(Removal("\n".join(paras[i:]), rule.name, "text"))
+            return paras[:i]
+    return paras
+
+
+def _cut_inline(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
+    out: list[str] = []
+    for para in paras:
+        for rule in rules:
+            if rule.max_chars is not None and len(para) > rule.max_chars:
+                continue
+            for pattern in rule.patterns:
+                para = _sub_logged(pattern, rule, para, removals)
+        out.extend(p for p in (normalize_space(x) for x in para.split("\n")) if p)
+    return out
+
+
+def _sub_logged(pattern: re.Pattern[str], rule: PatternRule, text: str, removals: list[Removal]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        cut = match.group(0).strip()
+        if cut:
+            removals.append(Removal(cut, rule.name, "text"))
+        return rule.replace
+
+    return pattern.sub(replace, text)
+
+
+def _cut_dateline(
+    paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]
+) -> tuple[list[str], str | None]:
+    if not paras:
+        return paras, None
+    first, rest = paras[0], paras[1:]
+    if len(first) <= SPLIT_DATELINE_CHARS and first.rstrip()[-1:] in "-–—" and rest:
+        first, rest = f"{first} {rest[0]}", rest[1:]
+    for rule in rules:
+        for pattern in rule.patterns:
+            match = pattern.match(first)
+            if match and match.end() > 0:
+                dateline = match.group(0).strip()
+                removals.append(Removal(dateline, rule.name, "text"))
+                remainder = first[match.end():].strip()
+                return ([remainder] if remainder else []) + rest, dateline
+    return paras, None
+
+
+def _cut_trailing(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
+    for _ in range(MAX_TRAILING_PASSES):
+        if not paras:
+            break
+        last = paras[-1]
+        for rule in rules:
+            for pattern in rule.patterns:
+                last = _sub_logged(pattern, rule, last, removals)
+        if last == paras[-1]:
+            break
+        last = last.strip()
+        paras = paras[:-1] + ([last] if last else [])
+    return paras
+
+
+def _dedupe(paras: list[str], removals: list[Removal]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for para in paras:
+        key = para.casefold()
+        if key in seen and len(para) > 30:
+            removals.append(Removal(para, "generic/duplicate-paragraph", "text"))
+            continue
+        seen.add(key)
+        kept.append(para)
+    return kept
