@@ -22,8 +22,31 @@ MAX_DROP_SHARE = 0.4
 MAX_TEASER_CHARS = 600
 MAX_TEASERS = 50
 MAX_LABEL_CHARS = 40
-BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "section", "aside", "blockquote", "h2", "h3", "h4", "h5", "h6",
-                        "table", "tr", "td", "span", "strong", "b", "em", "i"})
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "section",
+        "aside",
+        "blockquote",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "tr",
+        "td",
+        "span",
+        "strong",
+        "b",
+        "em",
+        "i",
+    }
+)
 WS = re.compile(r"\s+")
 
 

@@ -59,9 +59,7 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
     )
 
 
-def clean_text(
-    text: str, *, site: str | None = None, url: str | None = None, rules: RuleBook | None = None
-) -> Article:
+def clean_text(text: str, *, site: str | None = None, url: str | None = None, rules: RuleBook | None = None) -> Article:
     """Clean text another tool already extracted (one paragraph a line) with the same rules."""
     host = host_of(site) if site else host_of(url)
     site_rules = (rules or default_rulebook()).for_host(host)

@@ -13,7 +13,7 @@ from charset_normalizer import from_bytes
 
 from scraper.errors import ExtractError
 
-__all__ = ["MAX_PAGE_BYTES", "decode_html", "declared_charset"]
+__all__ = ["MAX_PAGE_BYTES", "declared_charset", "decode_html"]
 
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 # Bytes that never occur in text: NUL and most C0 controls.

@@ -58,6 +58,7 @@ class ExtractError(ScraperError):
     def __init__(self, source: str | None, message: str) -> None:
         super().__init__(f"{source or '<input>'}: {message}")
         self.url = source
+        self.reason = message
 
 
 class RulesError(ScraperError):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 import re
+from configparser import ConfigParser
 from dataclasses import dataclass
 
 import trafilatura
+from trafilatura.settings import Document, use_config
 
 __all__ = ["Extracted", "extract_main"]
 
@@ -45,7 +47,7 @@ def extract_main(html: str, url: str | None) -> Extracted:
         deduplicate=False,
         config=_CONFIG,
     )
-    if doc is None:
+    if not isinstance(doc, Document):
         return Extracted(())
     text = doc.text or ""
     return Extracted(
@@ -66,8 +68,8 @@ def split_paragraphs(text: str) -> tuple[str, ...]:
     return tuple(line for line in lines if line)
 
 
-def _make_config() -> object:
-    config = trafilatura.settings.use_config()
+def _make_config() -> ConfigParser:
+    config = use_config()
     # Short articles and short paragraphs are real news too (a 3-line breaking item).
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "100")
     config.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")

@@ -121,7 +121,7 @@ def _cut_dateline(
             if match and match.end() > 0:
                 dateline = match.group(0).strip()
                 removals.append(Removal(dateline, rule.name, "text"))
-                remainder = first[match.end():].strip()
+                remainder = first[match.end() :].strip()
                 return ([remainder] if remainder else []) + rest, dateline
     return paras, None
 

@@ -200,10 +200,14 @@ def _compile(path: str, data: Mapping[str, object], *, is_site: bool, default_na
         body=_selectors(path, "body.selectors", _dict(data.get("body", {})).get("selectors", [])),
         drop=tuple(_selector_rule(path, prefix, i, t) for i, t in enumerate(_tables(data, "drop"))),
         teaser=tuple(_teaser_rule(path, prefix, i, t) for i, t in enumerate(_tables(data, "teaser"))),
-        author_drop=tuple(_regex(path, f"author.drop[{i}]", p) for i, p in enumerate(
-            _strings(path, "author.drop", author.get("drop", [])))),
-        **{s: tuple(_pattern_rule(path, prefix, s, i, t) for i, t in enumerate(_tables(data, s)))
-           for s in PATTERN_SECTIONS},  # type: ignore[arg-type]
+        author_drop=tuple(
+            _regex(path, f"author.drop[{i}]", p)
+            for i, p in enumerate(_strings(path, "author.drop", author.get("drop", [])))
+        ),
+        **{
+            s: tuple(_pattern_rule(path, prefix, s, i, t) for i, t in enumerate(_tables(data, s)))
+            for s in PATTERN_SECTIONS
+        },
     )
 
 
