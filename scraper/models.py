@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 Stage = Literal["dom", "text", "meta"]
@@ -55,3 +56,33 @@ class Article:
             "tags": list(self.tags),
             "removed": [r.to_dict() for r in self.removed],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A URL found by discovery (feed, sitemap, section page), normalised, with what the source said of it."""
+
+    url: str
+    source: str = ""  # the feed / sitemap / section URL it came from
+    published: datetime | None = None  # feed date, news:publication_date or sitemap lastmod (UTC)
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One HTTP response as fetched: what the store keeps raw, so pages can be re-cleaned later."""
+
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    content: bytes
+    fetched_at: datetime
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def not_modified(self) -> bool:
+        """A 304 answer to a conditional GET: the page did not change."""
+        return self.status == 304
