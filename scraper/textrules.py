@@ -28,6 +28,9 @@ WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 # A first paragraph this short that ends in a dash is a dateline split off by markup ("<b>Jakarta</b> -").
 SPLIT_DATELINE_CHARS = 60
 MAX_TRAILING_PASSES = 3
+# The dateline may follow a headline and a deck that the extractor kept above the body.
+MAX_LEAD_HEADINGS = 2
+MAX_HEADING_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,19 @@ def _sub_logged(pattern: re.Pattern[str], rule: PatternRule, text: str, removals
 def _cut_dateline(
     paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]
 ) -> tuple[list[str], str | None]:
-    if not paras:
-        return paras, None
+    """Cut the dateline from the first body paragraph: after at most a headline and a deck (seed 004)."""
+    for i in range(min(MAX_LEAD_HEADINGS + 1, len(paras))):
+        if i > 0 and not _heading_like(paras[i - 1]):
+            break
+        found = _match_dateline(paras[i:], rules, removals)
+        if found is not None:
+            return paras[:i] + found[0], found[1]
+    return paras, None
+
+
+def _match_dateline(
+    paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]
+) -> tuple[list[str], str] | None:
     first, rest = paras[0], paras[1:]
     if len(first) <= SPLIT_DATELINE_CHARS and first.rstrip()[-1:] in "-–—" and rest:
         first, rest = f"{first} {rest[0]}", rest[1:]
@@ -123,7 +137,12 @@ def _cut_dateline(
                 removals.append(Removal(dateline, rule.name, "text"))
                 remainder = first[match.end() :].strip()
                 return ([remainder] if remainder else []) + rest, dateline
-    return paras, None
+    return None
+
+
+def _heading_like(para: str) -> bool:
+    """A headline or deck above the body: short, no sentence end."""
+    return len(para) <= MAX_HEADING_CHARS and para.rstrip()[-1:] not in ".!?\"”:"
 
 
 def _cut_trailing(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
