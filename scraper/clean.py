@@ -66,10 +66,11 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
     if root is None:
         return Pruned(html, ())
     total = max(len(_text(root)), 1)
+    protected = _body_and_ancestors(tree, rules.body)
     removals: list[Removal] = []
     for rule in rules.drop:
         for selector in rule.selectors:
-            removals.extend(_drop_matches(tree, selector, rule.name, total))
+            removals.extend(_drop_matches(tree, selector, rule.name, total, protected))
     for teaser in rules.teaser:
         removals.extend(_drop_teasers(root, teaser))
     body = _find_body(tree, rules.body)
@@ -80,11 +81,27 @@ def _text(node: LexborNode) -> str:
     return WS.sub(" ", node.text(separator=" ") or "").strip()
 
 
-def _drop_matches(tree: LexborHTMLParser, selector: str, rule: str, total: int) -> list[Removal]:
+def _body_and_ancestors(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> frozenset[int]:
+    """The site's body container and every node above it: a drop selector never takes them.
+
+    Real pages nest the body inside wrappers whose classes match generic noise selectors
+    (okezone's article sits in 'div.detail-content selectionShareable', which [class*=share] matches).
+    """
+    node = next((n for n in (tree.css_first(s) for s in selectors) if n is not None), None)
+    ids: set[int] = set()
+    while node is not None:
+        ids.add(node.mem_id)
+        node = node.parent
+    return frozenset(ids)
+
+
+def _drop_matches(
+    tree: LexborHTMLParser, selector: str, rule: str, total: int, protected: frozenset[int]
+) -> list[Removal]:
     removals = []
     # Reverse document order: a descendant goes before its ancestor, so no freed node is touched.
     for node in reversed(tree.css(selector)):
-        if node.tag in ("html", "body", "head"):
+        if node.tag in ("html", "body", "head") or node.mem_id in protected:
             continue
         text = _text(node)
         if len(text) >= MAX_DROP_SHARE * total and len(text) > 200:

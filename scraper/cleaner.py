@@ -76,4 +76,4 @@ def clean_text(text: str, *, site: str | None = None, url: str | None = None, ru
 def _with_head(page: str, body_html: str) -> str:
     """The page's <head> (for metadata) around the site's body container alone."""
     head = HEAD.search(page[:500_000])
-    return f"<html>{head.group(0) if head else ''}<body>{body_html}</body></html>"
+    return f"<html>{head.group(0) if head else ''}<body><article>{body_html}</article></body></html>"
