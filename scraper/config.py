@@ -47,6 +47,7 @@ class Settings:
     max_retries: int = 3  # attempts after the first, within one run, for transient failures
     backoff_base: float = 2.0  # seconds; doubled each attempt, with jitter
     backoff_max: float = 3600.0
+    max_retry_wait: float = 60.0  # longest in-run wait before a retry; a later Retry-After is left to a later run
     max_body_bytes: int = 10 * 1024 * 1024  # on the wire, enforced while streaming
     max_decompressed_bytes: int = 20 * 1024 * 1024  # after gzip/deflate/br
     robots_ttl: float = 86400.0  # seconds a host's robots.txt is cached
@@ -58,7 +59,16 @@ class Settings:
     lock_ttl: float = 3600.0  # seconds before a crashed run's lock expires
 
     def __post_init__(self) -> None:
-        for name in ("delay", "timeout", "backoff_base", "backoff_max", "robots_ttl", "max_age_days", "lock_ttl"):
+        for name in (
+            "delay",
+            "timeout",
+            "backoff_base",
+            "backoff_max",
+            "max_retry_wait",
+            "robots_ttl",
+            "max_age_days",
+            "lock_ttl",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         for name in ("concurrency", "max_body_bytes", "max_decompressed_bytes", "max_urls_per_source", "max_attempts"):
