@@ -6,6 +6,7 @@ import trafilatura
 
 import scraper
 from scraper.errors import ScraperError
+from scraper.rules import RuleBook, default_rulebook
 
 
 def page_html(html: str, url: str | None) -> str:
@@ -24,3 +25,14 @@ def seed_text(text: str) -> str:
 def bare_trafilatura(html: str, url: str | None) -> str:
     """The baseline: trafilatura 2.3.1 alone, without comments."""
     return trafilatura.extract(html, url=url, include_comments=False) or ""
+
+
+_GENERIC_ONLY = RuleBook(generic=default_rulebook().generic, sites=())
+
+
+def page_html_generic(html: str, url: str | None) -> str:
+    """`scraper.extract` with the generic rules only: how the cleaner does on a site it has no file for."""
+    try:
+        return scraper.extract(html, url, rules=_GENERIC_ONLY).text
+    except ScraperError:
+        return ""

@@ -22,6 +22,7 @@ MAX_DROP_SHARE = 0.4
 MAX_TEASER_CHARS = 600
 MAX_TEASERS = 50
 MAX_LABEL_CHARS = 40
+MIN_BODY_CHARS = 200
 BLOCK_TAGS = frozenset(
     {
         "p",
@@ -180,8 +181,12 @@ def _drop_label_and_links(label: LexborNode, rule: str) -> list[Removal]:
 
 
 def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
+    """The HTML of the first body hint that matches exactly once and holds real text.
+
+    A selector that matches several nodes (articleBody split in parts, a listing page) is no body.
+    """
     for selector in selectors:
-        node = tree.css_first(selector)
-        if node is not None and len(_text(node)) > 200:
-            return node.html
+        nodes = tree.css(selector)
+        if len(nodes) == 1 and len(_text(nodes[0])) > MIN_BODY_CHARS:
+            return nodes[0].html
     return None

@@ -142,7 +142,7 @@ def _match_dateline(
 
 def _heading_like(para: str) -> bool:
     """A headline or deck above the body: short, no sentence end."""
-    return len(para) <= MAX_HEADING_CHARS and para.rstrip()[-1:] not in ".!?\"”:"
+    return len(para) <= MAX_HEADING_CHARS and para.rstrip()[-1:] not in '.!?"”:'
 
 
 def _cut_trailing(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
