@@ -12,7 +12,7 @@ from scraper.clean import prune_html
 from scraper.decode import decode_html
 from scraper.errors import ExtractError
 from scraper.extraction import extract_main, split_paragraphs
-from scraper.metadata import clean_author, clean_tags, host_of, iso_date
+from scraper.metadata import clean_author, clean_tags, clean_title, host_of, iso_date
 from scraper.models import Article, Removal
 from scraper.rules import RuleBook, default_rulebook
 from scraper.textrules import apply_text_rules
@@ -40,7 +40,8 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
         extracted = extract_main(pruned.html, url)
     if not extracted.paragraphs:
         raise ExtractError(url, "no article text found in the page")
-    result = apply_text_rules(extracted.paragraphs, site_rules)
+    title = clean_title(extracted.title, extracted.sitename, site)
+    result = apply_text_rules(extracted.paragraphs, site_rules, title=title)
     if not result.paragraphs:
         raise ExtractError(url, "nothing but noise in the page")
     removals: list[Removal] = [*pruned.removals, *result.removals]
@@ -48,7 +49,7 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
     return Article(
         url=url,
         site=site or host_of(extracted.hostname),
-        title=extracted.title,
+        title=title,
         author=author,
         date=iso_date(extracted.date),
         dateline=result.dateline,

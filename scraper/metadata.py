@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from scraper.models import Removal
 from scraper.rules import SiteRules
 
-__all__ = ["clean_author", "clean_tags", "host_of", "iso_date"]
+__all__ = ["clean_author", "clean_tags", "clean_title", "host_of", "iso_date"]
 
 WS = re.compile(r"\s+")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]+)?$")
@@ -44,6 +44,42 @@ def clean_author(author: str | None, rules: SiteRules, removals: list[Removal]) 
         if len(cleaned) > 1 and cleaned.casefold() not in {n.casefold() for n in names}:
             names.append(cleaned)
     return "; ".join(names) or None
+
+
+TITLE_SEPARATORS = re.compile(r"\s+[-|–—:·]\s+")
+
+
+def clean_title(title: str | None, sitename: str | None, host: str | None) -> str | None:
+    """The headline without the ' - Site.com' / ' | Site' suffix (or prefix) that pages add to <title>."""
+    if not title:
+        return None
+    title = WS.sub(" ", title).strip()
+    names = {_squash(n) for n in (sitename, _site_label(host)) if n}
+    parts = TITLE_SEPARATORS.split(title)
+    if len(parts) > 1 and names and any(n in _squash(parts[-1]) for n in names):
+        parts = parts[:-1]
+    if len(parts) > 1 and names and any(n in _squash(parts[0]) for n in names):
+        parts = parts[1:]
+    return title if len(parts) == len(TITLE_SEPARATORS.split(title)) else _rejoin(title, parts)
+
+
+def _rejoin(title: str, parts: list[str]) -> str:
+    """The span of `title` from the first kept part to the last (keeps the original separators)."""
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip()
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def _site_label(host: str | None) -> str | None:
+    """'news.detik.com' -> 'detik': the label that names the site in titles."""
+    if not host:
+        return None
+    labels = [x for x in host.split(".") if x not in ("www", "com", "co", "id", "org", "net", "go", "ac", "or")]
+    return max(labels, key=len) if labels else None
 
 
 def iso_date(date: str | None) -> str | None:

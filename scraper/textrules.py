@@ -42,10 +42,15 @@ class TextResult:
     removals: tuple[Removal, ...]
 
 
-def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules) -> TextResult:
-    """Apply the rules' text stage to `paragraphs` in the fixed order of this module."""
+def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str | None = None) -> TextResult:
+    """Apply the rules' text stage to `paragraphs` in the fixed order of this module.
+
+    With `title`, a repeat of the headline at the top (and the kicker or date line above it) goes first.
+    """
     removals: list[Removal] = []
     paras = [p for p in (normalize_space(p) for p in paragraphs) if p]
+    if title:
+        paras = _cut_title(paras, normalize_space(title), removals)
     paras = _drop_lines(paras, rules.line, removals)
     paras = _cut_footer(paras, rules.footer, removals)
     paras = _cut_inline(paras, rules.inline, removals)
@@ -54,6 +59,18 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules) -> TextResult:
     paras = _cut_trailing(paras, rules.trailing, removals)
     paras = _dedupe(paras, removals)
     return TextResult(tuple(paras), dateline, tuple(removals))
+
+
+def _cut_title(paras: list[str], title: str, removals: list[Removal]) -> list[str]:
+    """Drop the headline repeated as a paragraph near the top, with the short lines above it."""
+    key = title.casefold()
+    for i, para in enumerate(paras[: MAX_LEAD_HEADINGS + 2]):
+        if i > 0 and not _heading_like(paras[i - 1]):
+            break
+        if para.casefold() == key:
+            removals.append(Removal("\n".join(paras[: i + 1]), "generic/title-repeat", "text"))
+            return paras[i + 1 :]
+    return paras
 
 
 def normalize_space(text: str) -> str:
