@@ -1,11 +1,15 @@
 """DOM stage: prune noise nodes with selectolax before any text is flattened.
 
 HTML + SiteRules -> pruned HTML + the removals made. Pure: no I/O.
+
+Every cut is made in two phases: first every node to cut is chosen on the untouched tree, then the
+outermost ones are decomposed. A decomposed node frees its whole subtree, and touching a freed node
+can crash the process, so no node is ever read after any of its ancestors was decomposed.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -15,40 +19,30 @@ from scraper.rules import SiteRules, TeaserRule
 
 __all__ = ["Pruned", "prune_html"]
 
-# A node holding this share of the page's text or more is a container, never noise:
-# a too-broad selector (say [class*=share] on a wrapper) must not take the article with it.
+# A node holding this share of the page's visible text is a container, never noise: a too-broad
+# selector (say [class*=share] on a wrapper) must not take the article with it.
 MAX_DROP_SHARE = 0.4
+MIN_CONTAINER_CHARS = 200
+# Below this much paragraph text the page has no <p> article, so the <br>-split text block is its body.
+MIN_P_ARTICLE_CHARS = 300
 # A teaser block (label + titles) is short; a longer block is a paragraph that merely starts with the label.
 MAX_TEASER_CHARS = 600
+# Besides the label and the link titles, a teaser may hold a little text: "[VIDEO]", "(update)", bullets.
+MAX_TEASER_REST_SHARE = 0.2
+# A paragraph whose text is this much link is a teaser or a call to action, not a sentence of the article.
+MIN_LINK_SHARE = 0.9
+MIN_LINK_PARAGRAPH_CHARS = 15
 MAX_TEASERS = 50
 MAX_LABEL_CHARS = 40
-MIN_BODY_CHARS = 200
-BLOCK_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "li",
-        "ul",
-        "ol",
-        "section",
-        "aside",
-        "blockquote",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "table",
-        "tr",
-        "td",
-        "span",
-        "strong",
-        "b",
-        "em",
-        "i",
-    }
-)
-WS = re.compile(r"\s+")
+LINK_PARAGRAPH_RULE = "generic/link-paragraph"
+# Tags whose content is never shown as text: not counted as page text and not logged when cut.
+INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "canvas", "iframe", "head"})
+# Elements that can sit inside a sentence: cutting one out of running text would cut the sentence.
+INLINE_TAGS = frozenset({"a", "span", "b", "strong", "i", "em", "u", "small", "sup", "sub", "label", "time", "font"})
+# The smallest blocks a label may stand for, and that a teaser may be cut as.
+LABEL_TAGS = frozenset({"p", "div", "li", "span", "strong", "b", "em", "i", "h2", "h3", "h4", "h5", "h6", "dt"})
+TEASER_BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "section", "aside", "blockquote", "table", "dl"})
+ROOT_TAGS = frozenset({"html", "head", "body"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,133 +54,217 @@ class Pruned:
     body_html: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A node chosen for removal, with the rule that chose it."""
+
+    node: LexborNode
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """What no drop rule may remove: the article container, its ancestors, and any big node."""
+
+    keep: frozenset[int]
+    max_chars: int
+
+
 def prune_html(html: str, rules: SiteRules) -> Pruned:
     """Drop noise nodes by the rules' selectors and teaser labels; find the body container if hinted."""
     tree = LexborHTMLParser(html)
-    root = tree.body or tree.root
-    if root is None:
+    root = tree.root
+    body = tree.body
+    if root is None or body is None:
         return Pruned(html, ())
-    total = max(len(_text(root)), 1)
-    protected = _body_and_ancestors(tree, rules.body)
-    removals: list[Removal] = []
-    for rule in rules.drop:
-        for selector in rule.selectors:
-            removals.extend(_drop_matches(tree, selector, rule.name, total, protected))
-    for teaser in rules.teaser:
-        removals.extend(_drop_teasers(root, teaser))
-    body = _find_body(tree, rules.body)
-    return Pruned(tree.html or "", tuple(removals), body)
+    guard = _make_guard(body)
+    removals = _decompose(_selector_cuts(root, rules, guard))
+    removals += _decompose(_link_paragraph_cuts(body, guard))
+    removals += _decompose(_teaser_cuts(body, rules.teaser))
+    return Pruned(tree.html or "", tuple(removals), _find_body(tree, rules.body))
 
 
-def _text(node: LexborNode) -> str:
-    return WS.sub(" ", node.text(separator=" ") or "").strip()
+def _chars(text: str | None) -> int:
+    """Characters that are not blanks: a size measure immune to indentation."""
+    return len("".join((text or "").split()))
 
 
-def _body_and_ancestors(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> frozenset[int]:
-    """The site's body container and every node above it: a drop selector never takes them.
+def _flat(node: LexborNode) -> str:
+    return " ".join((node.text(separator=" ") or "").split())
 
-    Real pages nest the body inside wrappers whose classes match generic noise selectors
-    (okezone's article sits in 'div.detail-content selectionShareable', which [class*=share] matches).
-    """
-    node = next((n for n in (tree.css_first(s) for s in selectors) if n is not None), None)
-    ids: set[int] = set()
+
+def _make_guard(body: LexborNode) -> _Guard:
+    invisible = sum(_chars(n.text()) for n in body.css(",".join(sorted(INVISIBLE_TAGS))))
+    visible = _chars(body.text()) - invisible
+    keep: set[int] = set()
+    node = _main_container(body)
     while node is not None:
-        ids.add(node.mem_id)
+        keep.add(node.mem_id)
         node = node.parent
-    return frozenset(ids)
+    return _Guard(frozenset(keep), max(int(MAX_DROP_SHARE * visible), MIN_CONTAINER_CHARS))
 
 
-def _drop_matches(
-    tree: LexborHTMLParser, selector: str, rule: str, total: int, protected: frozenset[int]
-) -> list[Removal]:
-    removals = []
-    # Reverse document order: a descendant goes before its ancestor, so no freed node is touched.
-    for node in reversed(tree.css(selector)):
-        if node.tag in ("html", "body", "head") or node.mem_id in protected:
+def _main_container(body: LexborNode) -> LexborNode | None:
+    """The element that directly holds the most paragraph text: <p> children, else <br>-split text."""
+    best = _best_parent(body.css("p"), lambda p: _chars(p.text()))
+    if best is not None and best[0] >= MIN_P_ARTICLE_CHARS:
+        return best[1]
+    by_br = _best_parent(body.css("br"), lambda br: 1)
+    return by_br[1] if by_br is not None else None
+
+
+def _best_parent(children: Iterable[LexborNode], weight: Callable[[LexborNode], int]) -> tuple[int, LexborNode] | None:
+    scores: dict[int, tuple[int, LexborNode]] = {}
+    for child in children:
+        parent = child.parent
+        if parent is not None:
+            score = scores.get(parent.mem_id, (0, parent))[0]
+            scores[parent.mem_id] = (score + weight(child), parent)
+    return max(scores.values(), key=lambda s: s[0], default=None)
+
+
+def _selector_cuts(root: LexborNode, rules: SiteRules, guard: _Guard) -> Iterator[_Cut]:
+    """Every node a drop rule matches, unless the guard protects it."""
+    for rule in rules.drop:
+        seen: set[int] = set()
+        # A selector group returns a node once per selector it matches: dedupe before any cut.
+        for node in root.css(", ".join(rule.selectors)):
+            if node.mem_id not in seen and not _protected(node, guard):
+                seen.add(node.mem_id)
+                yield _Cut(node, rule.name)
+
+
+def _protected(node: LexborNode, guard: _Guard) -> bool:
+    if node.tag in ROOT_TAGS or node.mem_id in guard.keep:
+        return True
+    if node.tag in INVISIBLE_TAGS:
+        return False
+    size = _chars(node.text())
+    return size >= guard.max_chars or _in_sentence(node, size)
+
+
+def _in_sentence(node: LexborNode, size: int) -> bool:
+    """An inline element with running text around it: a word of the sentence, not a widget."""
+    parent = node.parent
+    if node.tag not in INLINE_TAGS or parent is None:
+        return False
+    return _chars(parent.text()) > size + MIN_LINK_PARAGRAPH_CHARS
+
+
+def _link_paragraph_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
+    """Paragraphs that are all link: in-article teasers and calls to action ("Sign up here")."""
+    for para in body.css("p"):
+        size = _chars(para.text())
+        if size < MIN_LINK_PARAGRAPH_CHARS or para.mem_id in guard.keep:
             continue
-        text = _text(node)
-        if len(text) >= MAX_DROP_SHARE * total and len(text) > 200:
-            continue
-        if text:
-            removals.append(Removal(text, rule, "dom"))
-        node.decompose()
-    return removals
+        if _link_chars(para) >= MIN_LINK_SHARE * size:
+            yield _Cut(para, LINK_PARAGRAPH_RULE)
 
 
-def _drop_teasers(root: LexborNode, teaser: TeaserRule) -> list[Removal]:
-    """Find label nodes ("Baca juga:") and drop the label with the links that follow it.
+def _link_chars(node: LexborNode) -> int:
+    return sum(_chars(a.text()) for a in node.css("a"))
 
-    One label at a time, searching again after each cut: a cut frees its subtree, so no node
-    found before it may be touched after it.
-    """
-    removals: list[Removal] = []
-    for _ in range(MAX_TEASERS):
-        label = _find_label(root, teaser)
-        if label is None:
-            break
+
+def _teaser_cuts(body: LexborNode, teasers: tuple[TeaserRule, ...]) -> Iterator[_Cut]:
+    """For each label ("Baca juga:"), its teaser block, or else the label and the titles after it."""
+    for label, rule in _find_labels(body, teasers):
         block = _teaser_block(label)
         if block is not None:
-            removals.append(Removal(_text(block), teaser.name, "dom"))
-            block.decompose()
+            yield _Cut(block, rule)
         else:
-            removals.extend(_drop_label_and_links(label, teaser.name))
-    return removals
+            yield from (_Cut(n, rule) for n in _label_and_titles(label))
 
 
-def _find_label(root: LexborNode, teaser: TeaserRule) -> LexborNode | None:
-    """The first node whose whole text is the label: a text node, or its element if that holds no more."""
-    for node in root.traverse(include_text=True):
-        if node.tag != "-text":
+def _find_labels(body: LexborNode, teasers: tuple[TeaserRule, ...]) -> Iterator[tuple[LexborNode, str]]:
+    """Text nodes whose whole text is a label, or their element when it holds nothing more."""
+    if not teasers:
+        return
+    found = 0
+    for node in body.traverse(include_text=True):
+        if not node.is_text_node:
             continue
         raw = (node.text_content or "").strip()
-        if not raw or len(raw) > MAX_LABEL_CHARS or not teaser.label.match(raw):
+        if not raw or len(raw) > MAX_LABEL_CHARS:
             continue
-        parent = node.parent
-        if parent is not None and parent.tag in BLOCK_TAGS and teaser.label.match(_text(parent)):
-            return parent
-        return node
-    return None
+        rule = next((t.name for t in teasers if t.label.match(raw)), None)
+        if rule is not None:
+            yield _label_element(node, raw), rule
+            found += 1
+            if found >= MAX_TEASERS:
+                return
+
+
+def _label_element(node: LexborNode, raw: str) -> LexborNode:
+    parent = node.parent
+    if parent is not None and parent.tag in LABEL_TAGS and _chars(parent.text()) == _chars(raw):
+        return parent
+    return node
 
 
 def _teaser_block(label: LexborNode) -> LexborNode | None:
-    """The smallest block around `label` whose text is the label plus link titles only."""
-    node: LexborNode | None = label
-    while node is not None and node.tag not in ("body", "html"):
-        text = _text(node)
-        if len(text) > MAX_TEASER_CHARS:
+    """The smallest block around `label` whose text is the label plus link titles, or None."""
+    label_chars = _chars(label.text())
+    node = label.parent
+    while node is not None and node.tag not in ROOT_TAGS:
+        size = _chars(node.text())
+        if size > MAX_TEASER_CHARS:
             return None
-        links = sum(len(_text(a)) for a in node.css("a"))
-        rest = len(text) - links - len(_text(label))
-        if links and rest <= 3 and node.tag in ("p", "div", "li", "ul", "section", "aside", "blockquote", "table"):
+        links = _link_chars(node)
+        if node.tag in TEASER_BLOCKS and links and size - links - label_chars <= MAX_TEASER_REST_SHARE * size:
             return node
         node = node.parent
     return None
 
 
-def _drop_label_and_links(label: LexborNode, rule: str) -> list[Removal]:
-    """Drop the label and the <a> siblings right after it (with <br>s between them)."""
-    removals = [Removal(_text(label), rule, "dom")]
+def _label_and_titles(label: LexborNode) -> Iterator[LexborNode]:
+    """The label and what follows it while that is a link, a <br>, a blank or a link-only block."""
+    yield label
     node = label.next
-    label.decompose()
-    while node is not None:
-        following = node.next
-        if node.tag == "a" or node.tag == "br" or (node.tag == "-text" and not (node.text() or "").strip()):
-            if node.tag == "a":
-                removals.append(Removal(_text(node), rule, "dom"))
-            node.decompose()
-            node = following
-            continue
-        break
-    return removals
+    while node is not None and _is_title(node):
+        yield node
+        node = node.next
+
+
+def _is_title(node: LexborNode) -> bool:
+    if node.tag in ("a", "br") or (node.is_text_node and not (node.text_content or "").strip()):
+        return True
+    size = _chars(node.text()) if node.is_element_node else 0
+    return 0 < size <= MAX_TEASER_CHARS and _link_chars(node) >= MIN_LINK_SHARE * size
+
+
+def _decompose(cuts: Iterable[_Cut]) -> list[Removal]:
+    """Decompose the outermost of `cuts` (an inner one goes with its ancestor) and log each."""
+    chosen = list(cuts)
+    ids = {cut.node.mem_id for cut in chosen}
+    outermost: dict[int, _Cut] = {}
+    for cut in chosen:
+        if cut.node.mem_id not in outermost and not _has_ancestor_in(cut.node, ids):
+            outermost[cut.node.mem_id] = cut
+    removals = [_removal(cut) for cut in outermost.values()]
+    for cut in outermost.values():
+        cut.node.decompose()
+    return [r for r in removals if r is not None]
+
+
+def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _removal(cut: _Cut) -> Removal | None:
+    if cut.node.tag in INVISIBLE_TAGS:
+        return None
+    text = (cut.node.text_content or "").strip() if cut.node.is_text_node else _flat(cut.node)
+    return Removal(text, cut.rule, "dom") if text else None
 
 
 def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
-    """The HTML of the first body hint that matches exactly once and holds real text.
-
-    A selector that matches several nodes (articleBody split in parts, a listing page) is no body.
-    """
     for selector in selectors:
-        nodes = tree.css(selector)
-        if len(nodes) == 1 and len(_text(nodes[0])) > MIN_BODY_CHARS:
-            return nodes[0].html
+        node = tree.css_first(selector)
+        if node is not None and _chars(node.text()) > MIN_CONTAINER_CHARS:
+            return node.html
     return None

@@ -6,6 +6,7 @@
     ├── FetchError (.url)
     │   ├── TransientFetchError   timeout, connection reset, 429, 5xx: retried later, with .retry_at
     │   └── PermanentFetchError   404/410, robots disallow, not HTML, too large, TLS failure
+    ├── DiscoveryError (.source)  a feed or sitemap that cannot be read, a URL that is not http(s)
     ├── ExtractError (.url)       nothing article-like in the page, or input that is not a page
     ├── RulesError (.path, .key)  a rules or config file is wrong
     └── StoreError                the database refused
@@ -18,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = [
+    "DiscoveryError",
     "ExtractError",
     "FetchError",
     "PermanentFetchError",
@@ -50,6 +52,15 @@ class TransientFetchError(FetchError):
 
 class PermanentFetchError(FetchError):
     """A failure that retrying will not fix (404/410, robots, not HTML, too large, TLS)."""
+
+
+class DiscoveryError(ScraperError):
+    """A feed, sitemap, section page or URL that discovery cannot read; `.source` names it."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.reason = message
 
 
 class ExtractError(ScraperError):

@@ -49,9 +49,9 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
     """
     removals: list[Removal] = []
     paras = [p for p in (normalize_space(p) for p in paragraphs) if p]
+    paras = _drop_lines(paras, rules.line, removals)
     if title:
         paras = _cut_title(paras, normalize_space(title), removals)
-    paras = _drop_lines(paras, rules.line, removals)
     paras = _cut_footer(paras, rules.footer, removals)
     paras = _cut_inline(paras, rules.inline, removals)
     paras = _drop_lines(paras, rules.line, removals)
@@ -62,15 +62,19 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
 
 
 def _cut_title(paras: list[str], title: str, removals: list[Removal]) -> list[str]:
-    """Drop the headline repeated as a paragraph near the top, with the short lines above it."""
+    """Drop the headline repeated as a paragraph: near the top with the short lines (kicker, date) above
+    it, and anywhere else on its own (share widgets repeat it at the bottom)."""
     key = title.casefold()
     for i, para in enumerate(paras[: MAX_LEAD_HEADINGS + 2]):
         if i > 0 and not _heading_like(paras[i - 1]):
             break
         if para.casefold() == key:
             removals.append(Removal("\n".join(paras[: i + 1]), "generic/title-repeat", "text"))
-            return paras[i + 1 :]
-    return paras
+            paras = paras[i + 1 :]
+            break
+    kept = [p for p in paras if p.casefold() != key]
+    removals.extend(Removal(p, "generic/title-repeat", "text") for p in paras if p.casefold() == key)
+    return kept
 
 
 def normalize_space(text: str) -> str:
