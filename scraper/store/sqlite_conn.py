@@ -1,0 +1,121 @@
+"""SQLite plumbing: a configured connection, one transaction per unit of work, and the migrations runner."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from scraper.errors import StoreError
+from scraper.store.sqlfiles import Migration
+
+__all__ = ["apply_migrations", "connect", "from_text", "split_statements", "to_text", "transaction"]
+
+logger = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+
+
+def connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    """A connection in WAL mode with foreign keys on, that waits `busy_timeout` seconds for another writer.
+
+    `isolation_level=None` hands transactions to us: Python's implicit BEGIN would open them lazily and
+    DEFERRED, and a deferred reader that later writes can fail with "database is locked" at once, without
+    waiting; `transaction()` says BEGIN IMMEDIATE instead.
+    """
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode != "wal" and path != MEMORY:
+        conn.close()
+        raise StoreError(f"{path}: cannot switch the database to WAL mode (journal_mode is {mode})")
+    # In WAL mode NORMAL never corrupts the database and keeps every transaction atomic on a crash;
+    # a power cut may lose the last commits, which the next run fetches again.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[sqlite3.Connection]:
+    """One transaction: committed whole when the block ends, rolled back whole when it raises.
+
+    Writers take the write lock up front (IMMEDIATE), so a busy database makes them wait `busy_timeout`
+    rather than fail half-way; readers get one consistent snapshot across several statements.
+    """
+    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def apply_migrations(
+    conn: sqlite3.Connection, migrations: Sequence[Migration], queries: Mapping[str, str]
+) -> list[str]:
+    """Apply the migrations not yet recorded in `migrations`, each in its own transaction; the names applied.
+
+    The check happens inside the write transaction, so two processes opening a new database at once apply
+    each migration once. A database that knows a migration we do not was made by a newer scraper: refuse it.
+    """
+    conn.execute(queries["create_migrations_table"])
+    applied: list[str] = []
+    for migration in migrations:
+        with transaction(conn, write=True):
+            if _is_applied(conn, queries, migration.name):
+                continue
+            for statement in split_statements(migration.sql):
+                conn.execute(statement)
+            conn.execute(queries["record_migration"], {"name": migration.name})
+            applied.append(migration.name)
+            logger.info("applied migration %s", migration.name)
+    _refuse_unknown(conn, queries, {m.name for m in migrations})
+    return applied
+
+
+def _is_applied(conn: sqlite3.Connection, queries: Mapping[str, str], name: str) -> bool:
+    return any(row["name"] == name for row in conn.execute(queries["applied_migrations"]))
+
+
+def _refuse_unknown(conn: sqlite3.Connection, queries: Mapping[str, str], known: set[str]) -> None:
+    unknown = [row["name"] for row in conn.execute(queries["applied_migrations"]) if row["name"] not in known]
+    if unknown:
+        raise StoreError(f"the schema is newer than this scraper (unknown migration {unknown[0]}); upgrade scraper")
+
+
+def split_statements(script: str) -> list[str]:
+    """The statements of a SQL script, split at the semicolons SQLite itself says end a statement.
+
+    `sqlite3.complete_statement` knows string literals, comments and trigger bodies, so a `;` inside them
+    does not split. `executescript` is not used because it commits any open transaction first.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return [s for s in statements if not _only_comments(s)]
+
+
+def _only_comments(statement: str) -> bool:
+    lines = (line.strip() for line in statement.splitlines())
+    return all(not line or line.startswith("--") or line == ";" for line in lines)
+
+
+def to_text(moment: datetime) -> str:
+    """`moment` as fixed-width ISO-8601 UTC text, which sorts as the time does; naive datetimes are refused."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"the store takes aware datetimes (UTC), not naive {moment.isoformat()}")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_text(text: str) -> datetime:
+    """The aware UTC datetime `to_text` wrote."""
+    return datetime.fromisoformat(text).astimezone(UTC)
