@@ -7,9 +7,9 @@ The order matters and is fixed here:
 2. the footer: from the first footer marker to the end;
 3. inline cuts (``inline`` rules); a ``\\n`` replacement is a hidden paragraph break;
 4. whole-paragraph noise again, on the paragraphs the inline cuts made;
-5. the dateline, in the first paragraph only;
-6. trailing initials or reporter name, in the last paragraph only;
-7. exact duplicate paragraphs.
+5. glued copies of other paragraphs (a container's flattened text before its own <p>s) and exact duplicates;
+6. the dateline, in the first paragraph only;
+7. trailing initials or reporter name, in the last paragraph only.
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ from scraper.rules import PatternRule, SiteRules
 __all__ = ["TextResult", "apply_text_rules"]
 
 WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+NON_SPACE = re.compile(r"\s+")
 # A first paragraph this short that ends in a dash is a dateline split off by markup ("<b>Jakarta</b> -").
 SPLIT_DATELINE_CHARS = 60
 MAX_TRAILING_PASSES = 3
 # The dateline may follow a headline and a deck that the extractor kept above the body.
 MAX_LEAD_HEADINGS = 2
+# Composite detection compares every pair: bounded, and only for parts long enough to be paragraphs.
+MAX_COMPOSITE_PARAGRAPHS = 400
+MIN_COMPOSITE_PART = 40
 MAX_HEADING_CHARS = 160
 
 
@@ -55,9 +59,9 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
     paras = _cut_footer(paras, rules.footer, removals)
     paras = _cut_inline(paras, rules.inline, removals)
     paras = _drop_lines(paras, rules.line, removals)
+    paras = _dedupe(_drop_composites(paras, removals), removals)
     paras, dateline = _cut_dateline(paras, rules.dateline, removals)
     paras = _cut_trailing(paras, rules.trailing, removals)
-    paras = _dedupe(paras, removals)
     return TextResult(tuple(paras), dateline, tuple(removals))
 
 
@@ -123,10 +127,12 @@ def _cut_inline(paras: list[str], rules: tuple[PatternRule, ...], removals: list
 
 def _sub_logged(pattern: re.Pattern[str], rule: PatternRule, text: str, removals: list[Removal]) -> str:
     def replace(match: re.Match[str]) -> str:
+        new = match.expand(rule.replace)
         cut = match.group(0).strip()
-        if cut:
+        # A repair that only adds space (a glued word split again) removes nothing: log no cut.
+        if cut and NON_SPACE.sub("", cut) != NON_SPACE.sub("", new):
             removals.append(Removal(cut, rule.name, "text"))
-        return rule.replace
+        return new
 
     return pattern.sub(replace, text)
 
@@ -179,6 +185,35 @@ def _cut_trailing(paras: list[str], rules: tuple[PatternRule, ...], removals: li
         last = last.strip()
         paras = paras[:-1] + ([last] if last else [])
     return paras
+
+
+def _drop_composites(paras: list[str], removals: list[Removal]) -> list[str]:
+    """Drop a paragraph that holds another one glued to its neighbour text (no space at the seam).
+
+    Scrapers that flatten a container without separators store its text before (or around) its own
+    paragraphs: '...(18/6/2025).Kapolres Cirebon...' holds the paragraph 'Kapolres Cirebon...' glued to
+    the one before (republika 2025). A pull quote repeated with spaces around it is not a composite.
+    """
+    if len(paras) > MAX_COMPOSITE_PARAGRAPHS:
+        return paras
+    candidates = [q for q in paras if len(q) >= MIN_COMPOSITE_PART]
+    kept = []
+    for para in paras:
+        if any(q != para and _glued_inside(q, para) for q in candidates):
+            removals.append(Removal(para, "generic/glued-copy", "text"))
+        else:
+            kept.append(para)
+    return kept
+
+
+def _glued_inside(part: str, whole: str) -> bool:
+    start = whole.find(part)
+    if start < 0 or len(whole) <= len(part):
+        return False
+    end = start + len(part)
+    glued_before = start > 0 and not whole[start - 1].isspace()
+    glued_after = end < len(whole) and not whole[end].isspace()
+    return glued_before or glued_after
 
 
 def _dedupe(paras: list[str], removals: list[Removal]) -> list[str]:
