@@ -1,0 +1,527 @@
+"""The fetch step: URL ─► Page, politely, over async httpx.
+
+::
+
+    async with Fetcher(settings) as fetcher:
+        page = await fetcher.fetch_page(url, etag=known.etag, last_modified=known.last_modified)
+        feed = await fetcher.fetch_page(feed_url, accept=XML)
+
+Every hop of a request (the URL, then each redirect target) passes, in order:
+
+1. the URL check: http(s) only; the host must resolve to public addresses unless ``allow_private``;
+2. robots.txt of the hop's origin (cached ``robots_ttl``; its Crawl-delay raises the host's delay);
+3. the host's turn: one request in flight per host and ``delay`` seconds between request starts,
+   then a slot of the global ``concurrency`` cap (held only while the request runs);
+4. the request: timeouts, status, Content-Type, the body streamed under ``max_body_bytes`` on the wire
+   and ``max_decompressed_bytes`` once decoded.
+
+Transient failures (timeout, broken connection, 408, 429, 5xx) are retried in-run up to ``max_retries``
+times with exponential backoff and jitter, honouring Retry-After; a wait longer than ``max_retry_wait``
+is left to a later run. Errors, all with ``.url`` = the URL asked for:
+
+- `TransientFetchError` (``.retry_at``): timeout, connection reset, 408/429/5xx, robots.txt unreachable;
+- `PermanentFetchError`: 404/410 and other 4xx, robots disallow, not the accepted type, too large,
+  redirect loop or too many, non-public address, TLS failure (never retried, never with verification off).
+
+``Page.content`` is the body with Content-Encoding undone and nothing else: charset decoding is the cleaner's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import socket
+import ssl
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+
+import httpx
+from protego import Protego
+
+from scraper.config import Settings
+from scraper.errors import FetchError, PermanentFetchError, TransientFetchError
+from scraper.models import Page
+
+__all__ = ["ANY", "HTML", "XML", "Accept", "Fetcher", "backoff_delay", "parse_retry_after"]
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """The media types a fetch accepts (empty: any) and the Accept header that asks for them."""
+
+    name: str  # in the error: "not HTML (image/png)"
+    types: frozenset[str]
+    header: str
+
+    def allows(self, media_type: str) -> bool:
+        """Whether a response of `media_type` (lower case, no parameters) is wanted."""
+        return not self.types or media_type in self.types
+
+
+HTML = Accept(
+    "HTML",
+    frozenset({"text/html", "application/xhtml+xml"}),
+    "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+)
+# Feeds and sitemaps: misconfigured servers label them text/html or text/plain, and serve .xml.gz as
+# gzip or octet-stream; the discovery parser decides what the bytes are. Images and PDFs stay out.
+XML = Accept(
+    "XML",
+    frozenset(
+        {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml"}
+        | {"text/html", "text/plain", "application/gzip", "application/x-gzip", "application/octet-stream"}
+    ),
+    "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1",
+)
+ANY = Accept("any", frozenset(), "*/*")
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# A server that drips one byte per `timeout` never trips the per-read timeout; this bounds a whole request.
+TOTAL_TIMEOUT_FACTOR = 6
+MAX_RETRY_AFTER = timedelta(days=365)  # a bigger Retry-After is nonsense and would overflow datetime
+SIGNATURES = (
+    (b"\x89PNG", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"%PDF", "application/pdf"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"PK\x03\x04", "application/zip"),
+)
+XML_ROOTS = (b"<?xml", b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf")
+
+
+@dataclass(slots=True)
+class _HostSlot:
+    """One host's politeness state: its lock (one request in flight) and when the next may start."""
+
+    delay: float
+    not_before: datetime
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(frozen=True, slots=True)
+class _Robots:
+    """An origin's robots.txt: its rules (None: allow all) or why it is unavailable, and until when."""
+
+    expires_at: datetime
+    rules: Protego | None = None
+    unavailable: str | None = None  # set: disallow everything until expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    """What one hop returned; `content` is read only for 2xx."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    fetched_at: datetime
+    content: bytes = b""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class Fetcher:
+    """Fetches pages politely; one per run, used as ``async with Fetcher(settings) as fetcher``.
+
+    `clock`, `sleep`, `transport`, `resolver` and `rng` are seams for tests: a fake clock and sleep make
+    politeness and backoff testable without waiting, `httpx.MockTransport` needs no network, and a fake
+    resolver maps names to addresses.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = _utcnow,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver = _resolve,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._resolve = resolver
+        self._rng = rng or random.Random()
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,  # every hop is checked here: cap, loop, address, robots
+            timeout=httpx.Timeout(settings.timeout),
+            limits=httpx.Limits(max_connections=settings.concurrency),
+            # We undo the encoding ourselves to cap it chunk by chunk; brotli is not installed, so not asked for.
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._slots: dict[str, _HostSlot] = {}
+        self._robots: dict[str, _Robots] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._running = asyncio.Semaphore(settings.concurrency)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def fetch_page(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, accept: Accept = HTML
+    ) -> Page:
+        """`url` as a `Page` (status 2xx, or 304 when `etag` / `last_modified` still match).
+
+        Raises `TransientFetchError` (retry at ``.retry_at``) or `PermanentFetchError`; see the module doc.
+        `accept` is `HTML` for article pages, `XML` for feeds and sitemaps, `ANY` for anything.
+        """
+        headers = {"Accept": accept.header}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        response = await self._follow(url, headers, accept, robots=self.settings.respect_robots)
+        if not (200 <= response.status < 300 or response.status == 304):
+            reason = {404: "not found", 410: "gone"}.get(response.status, "refused")
+            raise PermanentFetchError(url, f"HTTP {response.status} ({reason}) at {response.url}")
+        return _page(url, response, etag, last_modified)
+
+    async def _follow(self, url: str, headers: dict[str, str], accept: Accept, *, robots: bool) -> _Response:
+        """The response at the end of `url`'s redirects; errors on any hop are reported against `url`."""
+        seen = [url]
+        try:
+            while True:
+                await self._check_allowed(seen[-1], robots=robots)
+                response = await self._with_retries(seen[-1], headers, accept)
+                if response.status not in REDIRECTS:
+                    return response
+                seen.append(_next_hop(response, seen, self.settings.max_redirects))
+        except FetchError as exc:
+            raise _against(exc, url) from exc
+
+    async def _with_retries(self, url: str, headers: dict[str, str], accept: Accept) -> _Response:
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(url, headers, accept)
+            except TransientFetchError as exc:
+                now = self._clock()
+                # Never sooner than the server asked, nor than our own backoff.
+                retry_at = max(exc.retry_at or now, now + self._backoff(attempt))
+                wait = (retry_at - now).total_seconds()
+                if attempt >= self.settings.max_retries or wait > self.settings.max_retry_wait:
+                    exc.retry_at = retry_at
+                    raise
+                logger.info("retrying in %.1f s: %s", wait, exc, extra={"url": url})
+                await self._sleep(wait)
+                attempt += 1
+
+    def _backoff(self, attempt: int) -> timedelta:
+        seconds = backoff_delay(attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max, rng=self._rng)
+        return timedelta(seconds=seconds)
+
+    async def _attempt(self, url: str, headers: dict[str, str], accept: Accept) -> _Response:
+        async with self._turn(url):
+            try:
+                async with asyncio.timeout(self.settings.timeout * TOTAL_TIMEOUT_FACTOR):
+                    async with self._client.stream("GET", url, headers=headers) as response:
+                        return await self._receive(url, response, accept)
+            except (httpx.TimeoutException, TimeoutError) as exc:
+                raise TransientFetchError(url, "timed out") from exc
+            except httpx.TransportError as exc:
+                raise _transport_error(url, exc) from exc
+
+    async def _receive(self, url: str, response: httpx.Response, accept: Accept) -> _Response:
+        status, headers = response.status_code, response.headers
+        if status in (408, 429) or status >= 500:
+            retry_at = parse_retry_after(headers.get("retry-after"), self._clock())
+            if retry_at is not None:  # the host asked for a pause: no request of ours goes there before it
+                slot = self._slot(url)
+                slot.not_before = max(slot.not_before, retry_at)
+            raise TransientFetchError(url, f"HTTP {status}", retry_at)
+        if not 200 <= status < 300:  # redirects, 304 and errors: the body is not wanted
+            return _Response(url, status, headers, self._clock())
+        declared = headers.get("content-type")
+        if declared:  # checked before the body, so a 50 MB PDF is never downloaded
+            _check_type(url, _media_type(declared), accept)
+        content = await _read_body(url, response, self.settings)
+        if not declared:
+            _check_type(url, _sniff(content), accept)
+        return _Response(url, status, headers, self._clock(), content)
+
+    @asynccontextmanager
+    async def _turn(self, url: str) -> AsyncIterator[None]:
+        """The host's lock, after its delay since the last start, then a global slot for the request itself."""
+        slot = self._slot(url)
+        async with slot.lock:
+            wait = (slot.not_before - self._clock()).total_seconds()
+            if wait > self.settings.max_retry_wait:
+                raise TransientFetchError(url, f"host asked for a pause of {wait:.0f} s", slot.not_before)
+            if wait > 0:
+                await self._sleep(wait)
+            async with self._running:
+                slot.not_before = self._clock() + timedelta(seconds=slot.delay)
+                yield
+
+    def _slot(self, url: str) -> _HostSlot:
+        key = _host_key(httpx.URL(url))
+        if key not in self._slots:
+            self._slots[key] = _HostSlot(self.settings.delay, self._clock())
+        return self._slots[key]
+
+    async def _check_allowed(self, url: str, *, robots: bool) -> None:
+        parsed = _parse_url(url)
+        if not self.settings.allow_private:
+            await self._check_public(url, parsed)
+        if robots and not await self._robots_allow(url, parsed):
+            raise PermanentFetchError(url, "disallowed by robots.txt")
+
+    async def _check_public(self, url: str, parsed: httpx.URL) -> None:
+        """Refuse hosts that resolve to loopback, private, link-local or reserved addresses (SSRF guard)."""
+        try:
+            addresses = [ipaddress.ip_address(parsed.host)]
+        except ValueError:
+            try:
+                found = await self._resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+            except OSError as exc:
+                raise TransientFetchError(url, f"cannot resolve {parsed.host}: {exc}") from exc
+            addresses = [ipaddress.ip_address(a) for a in found]
+        bad = next((a for a in addresses if not a.is_global or a.is_multicast), None)
+        if bad is not None:
+            raise PermanentFetchError(url, f"refusing non-public address {bad} (allow_private is off)")
+
+    async def _robots_allow(self, url: str, parsed: httpx.URL) -> bool:
+        robots = await self._robots_for(parsed)
+        if robots.unavailable is not None:
+            message = f"robots.txt unavailable ({robots.unavailable}); not fetching for now"
+            raise TransientFetchError(url, message, robots.expires_at)
+        return robots.rules is None or bool(robots.rules.can_fetch(url, self.settings.user_agent))
+
+    async def _robots_for(self, parsed: httpx.URL) -> _Robots:
+        origin = f"{parsed.scheme}://{_host_key(parsed)}"
+        async with self._robots_locks.setdefault(origin, asyncio.Lock()):  # one robots.txt fetch per origin
+            robots = self._robots.get(origin)
+            if robots is None or robots.expires_at <= self._clock():
+                robots = self._robots[origin] = await self._fetch_robots(origin)
+                crawl_delay = robots.rules.crawl_delay(self.settings.user_agent) if robots.rules else None
+                self._slot(origin).delay = max(self.settings.delay, float(crawl_delay or 0))
+            return robots
+
+    async def _fetch_robots(self, origin: str) -> _Robots:
+        """RFC 9309 §2.3.1: 2xx is parsed, 4xx means allow all, 5xx or unreachable means disallow all."""
+        try:
+            response = await self._follow(f"{origin}/robots.txt", {"Accept": "text/plain"}, ANY, robots=False)
+        except TransientFetchError as exc:
+            # Google's reading too: a server error may hide a Disallow, so crawl nothing there until it answers.
+            return _Robots(exc.retry_at or self._clock(), unavailable=str(exc))
+        except PermanentFetchError as exc:  # too many redirects, too large, refused address: "unavailable"
+            logger.warning("robots.txt ignored: %s", exc, extra={"url": exc.url})
+            return self._robots_expiring()
+        if 200 <= response.status < 300:
+            return self._robots_expiring(Protego.parse(response.content.decode("utf-8", errors="replace")))
+        return self._robots_expiring()
+
+    def _robots_expiring(self, rules: Protego | None = None) -> _Robots:
+        return _Robots(self._clock() + timedelta(seconds=self.settings.robots_ttl), rules)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """When a Retry-After header (delay-seconds or HTTP-date) says to come back; None if absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return now + min(timedelta(seconds=int(text[:12])), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    # HTTP-dates are always GMT; the "-0000" spelling makes the parser return a naive datetime.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds to wait before retry `attempt` + 1 (`attempt` counts from 0): ``base * 2**attempt``, capped.
+
+    "Equal jitter": half the delay is fixed, half random, so clients that failed together do not retry together
+    and the wait never collapses to zero.
+    """
+    ceiling = min(cap, base * 2.0 ** min(attempt, 64))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def _page(url: str, response: _Response, etag: str | None, last_modified: str | None) -> Page:
+    headers = response.headers
+    if response.status == 304:  # a 304 may omit the validators; keep the ones that still match
+        etag, last_modified = headers.get("etag", etag), headers.get("last-modified", last_modified)
+    else:
+        etag, last_modified = headers.get("etag"), headers.get("last-modified")
+    return Page(
+        url=url,
+        final_url=response.url,
+        status=response.status,
+        content=response.content,
+        fetched_at=response.fetched_at,
+        content_type=headers.get("content-type"),
+        etag=etag,
+        last_modified=last_modified,
+        headers=tuple(headers.multi_items()),
+    )
+
+
+def _parse_url(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise PermanentFetchError(url, f"invalid URL: {exc}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise PermanentFetchError(url, "not an http(s) URL")
+    return parsed
+
+
+def _host_key(url: httpx.URL) -> str:
+    """host[:port]: the unit of politeness, and with the scheme the origin robots.txt covers."""
+    return url.host if url.port is None else f"{url.host}:{url.port}"
+
+
+def _next_hop(response: _Response, seen: list[str], cap: int) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise PermanentFetchError(response.url, f"HTTP {response.status} redirect without a Location")
+    try:
+        target = str(httpx.URL(response.url).join(location).copy_with(fragment=None))
+    except httpx.InvalidURL as exc:
+        raise PermanentFetchError(response.url, f"bad redirect Location {location!r}") from exc
+    if target in seen:
+        raise PermanentFetchError(response.url, f"redirect loop back to {target}")
+    if len(seen) > cap:
+        raise PermanentFetchError(response.url, f"more than {cap} redirects")
+    return target
+
+
+def _against(exc: FetchError, url: str) -> FetchError:
+    """`exc` reported against the URL asked for, naming the redirect hop where it happened."""
+    if exc.url == url:
+        return exc
+    if isinstance(exc, TransientFetchError):
+        return TransientFetchError(url, f"redirected to {exc}", exc.retry_at)
+    return PermanentFetchError(url, f"redirected to {exc}")
+
+
+def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return PermanentFetchError(url, f"unsupported protocol: {exc}")
+    if isinstance(exc, httpx.ConnectError) and _caused_by_tls(exc):
+        # A bad certificate or handshake will not heal by retrying, and verification is never turned off.
+        return PermanentFetchError(url, f"TLS failure: {exc}")
+    return TransientFetchError(url, f"connection failed ({type(exc).__name__}: {exc})")
+
+
+def _caused_by_tls(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _check_type(url: str, media_type: str, accept: Accept) -> None:
+    if not accept.allows(media_type):
+        raise PermanentFetchError(url, f"not {accept.name} ({media_type})")
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _sniff(content: bytes) -> str:
+    """The media type of a body sent without Content-Type, from its first bytes."""
+    for magic, media_type in SIGNATURES:
+        if content.startswith(magic):
+            return media_type
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"<html" in head or head.startswith(b"<!doctype html"):
+        return "text/html"
+    if head.startswith(XML_ROOTS):
+        return "application/xml"
+    if head.startswith(b"<"):
+        return "text/html"
+    return "application/octet-stream" if b"\x00" in head else "text/plain"
+
+
+async def _read_body(url: str, response: httpx.Response, settings: Settings) -> bytes:
+    """The body, decoded, aborted as soon as it passes either cap."""
+    limit = settings.max_body_bytes
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise PermanentFetchError(url, f"too large: Content-Length {length} > {limit} bytes")
+    inflater = _Inflater(url, response.headers.get("content-encoding"), settings.max_decompressed_bytes)
+    chunks = []
+    async for chunk in response.aiter_raw():
+        if response.num_bytes_downloaded > limit:
+            raise PermanentFetchError(url, f"too large: over {limit} bytes")
+        chunks.append(inflater.feed(chunk))
+    chunks.append(inflater.feed(b"", final=True))
+    return b"".join(chunks)
+
+
+class _Inflater:
+    """Undoes Content-Encoding chunk by chunk, never producing more than `limit` bytes: a gzip bomb stops there.
+
+    httpx's own decoders inflate a whole network chunk at once (a 64 KB chunk of zeros is 64 MB), hence this.
+    """
+
+    def __init__(self, url: str, encoding: str | None, limit: int) -> None:
+        self._url, self._limit, self._total = url, limit, 0
+        self._encoding = (encoding or "identity").strip().lower()
+        if self._encoding in ("gzip", "x-gzip"):
+            self._zlib: zlib._Decompress | None = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif self._encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        elif self._encoding == "identity":
+            self._zlib = None
+        else:
+            raise PermanentFetchError(url, f"unsupported Content-Encoding {self._encoding!r}")
+
+    def feed(self, data: bytes, *, final: bool = False) -> bytes:
+        """The decoded bytes of `data`; `final` flushes what the decompressor still holds."""
+        out = data if self._zlib is None else self._inflate(data, final)
+        self._total += len(out)
+        if self._total > self._limit:
+            raise PermanentFetchError(self._url, f"too large: decompresses past {self._limit} bytes")
+        return out
+
+    def _inflate(self, data: bytes, final: bool) -> bytes:
+        assert self._zlib is not None
+        room = self._limit - self._total + 1  # one byte more than allowed tells "over the cap"
+        try:
+            return self._zlib.flush() if final else self._zlib.decompress(data, room)
+        except zlib.error as exc:
+            if self._encoding == "deflate" and self._total == 0:
+                # "deflate" should be zlib-wrapped, but some servers send raw deflate (httpx tolerates it too).
+                self._encoding, self._zlib = "raw deflate", zlib.decompressobj(-zlib.MAX_WBITS)
+                return self._inflate(data, final)
+            raise PermanentFetchError(self._url, f"corrupt {self._encoding} body: {exc}") from exc
