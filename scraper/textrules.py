@@ -3,13 +3,13 @@
 Paragraphs + SiteRules -> paragraphs without inline noise, the dateline, the removals. Pure: no I/O.
 The order matters and is fixed here:
 
-1. short whole-paragraph noise (``line`` rules with a size cap), so a teaser line never counts as glue;
-2. the footer: from the first footer marker to the end;
-3. inline cuts (``inline`` rules); a ``\\n`` replacement is a hidden paragraph break;
-4. whole-paragraph noise again, on the paragraphs the inline cuts made;
-5. glued copies of other paragraphs (a container's flattened text before its own <p>s) and exact duplicates;
-6. the dateline, in the first paragraph only;
-7. trailing initials or reporter name, in the last paragraph only.
+1. inline cuts (``inline`` rules); a ``\\n`` replacement is a hidden paragraph break, so a teaser glued to
+   the next sentence is cut up to the glue and the sentence stays;
+2. whole-paragraph noise (``line`` rules, some with a size cap), then the headline repeated in the body;
+3. the footer: from the first footer marker to the end;
+4. glued copies of other paragraphs (a container's flattened text before its own <p>s) and exact duplicates;
+5. the dateline, in the first body paragraph only;
+6. trailing initials or reporter name, in the last paragraph only.
 """
 
 from __future__ import annotations
@@ -53,12 +53,11 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
     """
     removals: list[Removal] = []
     paras = [p for p in (normalize_space(p) for p in paragraphs) if p]
+    paras = _cut_inline(paras, rules.inline, removals)
     paras = _drop_lines(paras, rules.line, removals)
     if title:
         paras = _cut_title(paras, normalize_space(title), removals)
     paras = _cut_footer(paras, rules.footer, removals)
-    paras = _cut_inline(paras, rules.inline, removals)
-    paras = _drop_lines(paras, rules.line, removals)
     paras = _dedupe(_drop_composites(paras, removals), removals)
     paras, dateline = _cut_dateline(paras, rules.dateline, removals)
     paras = _cut_trailing(paras, rules.trailing, removals)

@@ -1,0 +1,195 @@
+"""The text stage on texts we write: each noise family goes, and the traps beside it stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper import clean_text
+from scraper.rules import default_rulebook
+from scraper.textrules import apply_text_rules
+
+BODY1 = "Pemerintah mengumumkan kebijakan baru tentang harga beras pada Senin pagi di Jakarta."
+BODY2 = "Menurut menteri, kebijakan itu berlaku mulai bulan depan di seluruh provinsi."
+BODY3 = "Para pedagang menyambut baik keputusan tersebut meski masih menunggu petunjuk teknis."
+
+
+def cleaned(text: str, site: str | None = None) -> list[str]:
+    return list(clean_text(text, site=site).paragraphs)
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "Baca Juga",
+        "BACA JUGA:",
+        "Baca juga: Harga Cabai Naik Jelang Lebaran di Pasar Induk",
+        "Baca juga:Sejumlah Wilayah Terendam Banjir Usai Hujan Deras",
+        "Read also: Floods hit the capital again",
+        "Advertisement",
+        "ADVERTISEMENT",
+        "SCROLL TO CONTINUE WITH CONTENT",
+        "[Gambas:Video 20detik]",
+        "Simak juga Video: Banjir Rendam Jalan Protokol",
+        "Lihat juga video 'Macet Parah di Tol':",
+        "Baca selengkapnya di sini",
+        "--------",
+        "Ikuti Whatsapp Channel Republika",
+        "Foto: ANTARA/Budi",
+        "Komentar (0)",
+        "Penulis: Arby Salim",
+        "-",
+    ],
+)
+def test_noise_line_between_paragraphs_goes_alone(noise: str) -> None:
+    assert cleaned(f"{BODY1}\n{noise}\n{BODY2}\n{BODY3}") == [BODY1, BODY2, BODY3]
+
+
+def test_bare_baca_juga_removes_only_itself_not_the_next_line() -> None:
+    out = cleaned(f"{BODY1}\nBaca Juga\nKunjungannya terjadi setelah pertemuan kedua pemimpin.\n{BODY2}")
+    assert out == [BODY1, "Kunjungannya terjadi setelah pertemuan kedua pemimpin.", BODY2]
+
+
+def test_glued_teaser_becomes_a_paragraph_break() -> None:
+    text = f"{BODY1}\nBACA JUGA: Presiden Minta Semua Pihak Hindari ‘Perang Baru’Bulan lalu, menteri bertemu mitra.\n"
+    assert cleaned(text) == [BODY1, "Bulan lalu, menteri bertemu mitra."]
+
+
+def test_parenthetical_teaser_goes_and_the_sentence_closes_up() -> None:
+    out = cleaned(f"Ia membantah tudingan itu. (Baca: Saya Bukan Preman) Memang, sebelumnya ia diam.\n{BODY2}")
+    assert out[0] == "Ia membantah tudingan itu. Memang, sebelumnya ia diam."
+
+
+def test_ad_token_goes_inside_a_paragraph() -> None:
+    assert cleaned(f"{BODY1} [iklan_2]\n{BODY2}") == [BODY1, BODY2]
+
+
+@pytest.mark.parametrize(
+    ("first", "dateline"),
+    [
+        ("Liputan6.com, Jakarta - ", "Liputan6.com, Jakarta -"),
+        ("Bisnis.com, JAKARTA - ", "Bisnis.com, JAKARTA -"),
+        ("Jakarta, IDN Times - ", "Jakarta, IDN Times -"),
+        ("JAKARTA, KOMPAS.com - ", "JAKARTA, KOMPAS.com -"),
+        ("REPUBLIKA.CO.ID, BANDUNG -- ", "REPUBLIKA.CO.ID, BANDUNG --"),
+        ("TEMPO.CO,Jakarta- ", "TEMPO.CO,Jakarta-"),
+        ("Mataram, NTB (ANTARA News) - ", "Mataram, NTB (ANTARA News) -"),
+        ("JAKARTA- ", "JAKARTA-"),
+        ("Yogyakarta - ", "Yogyakarta -"),
+    ],
+)
+def test_dateline_moves_to_metadata(first: str, dateline: str) -> None:
+    article = clean_text(f"{first}{BODY1}\n{BODY2}")
+    assert article.dateline == dateline
+    assert article.paragraphs == (BODY1, BODY2)
+
+
+def test_dateline_rule_never_eats_a_hyphenated_lead_word() -> None:
+    article = clean_text("ALIH-alih menyeret tersangka, polisi justru melepasnya.\n" + BODY2)
+    assert article.dateline is None
+    assert article.paragraphs[0].startswith("ALIH-alih")
+
+
+def test_dateline_only_in_the_first_paragraph() -> None:
+    text = f"{BODY1}\nJakarta - Di tempat lain, warga berkumpul di balai kota sejak pagi."
+    article = clean_text(text)
+    assert article.dateline is None
+    assert article.paragraphs[1].startswith("Jakarta - ")
+
+
+def test_dateline_after_a_headline_and_a_deck() -> None:
+    text = "Judul Berita Hari Ini\n\nDeck singkat berita\n\nJakarta, IDN Times - " + BODY1
+    article = clean_text(text)
+    assert article.dateline == "Jakarta, IDN Times -"
+    assert BODY1 in article.paragraphs
+
+
+def test_liputan6_glued_dateline_needs_the_site() -> None:
+    text = "Liputan6.com, JakartaSaat ini banyak tren olahraga yang beredar.\n" + BODY2
+    assert clean_text(text, site="liputan6.com").paragraphs[0] == "Saat ini banyak tren olahraga yang beredar."
+    # Without the site the glue point is not known, so nothing of the first word may be eaten.
+    assert "Saat ini" in clean_text(text).paragraphs[0]
+
+
+@pytest.mark.parametrize("initials", ["[ab/ka]", "(bgs/rul)", "[ian]", "(dmr)", "(SIS)", "(Mvi/Ali)", "(H-4)"])
+def test_trailing_initials_go_from_the_last_paragraph(initials: str) -> None:
+    assert cleaned(f"{BODY1}\n{BODY2} {initials}") == [BODY1, BODY2]
+
+
+def test_trailing_reporter_name_after_a_sentence_goes() -> None:
+    assert cleaned(f"{BODY1}\n{BODY2} (Luh Wayanti)") == [BODY1, BODY2]
+
+
+def test_initials_in_the_middle_stay() -> None:
+    text = f"Kantor itu (dmr) tutup sejak pagi dan baru buka sore hari.\n{BODY2}"
+    assert cleaned(text)[0] == "Kantor itu (dmr) tutup sejak pagi dan baru buka sore hari."
+
+
+def test_footer_cut_from_first_marker_to_the_end() -> None:
+    text = f"{BODY1}\n{BODY2}\nHuyen Le (Menurut Reuters )\n[iklan_2]\nTautan sumber\nKomentar (0)"
+    assert cleaned(text) == [BODY1, BODY2]
+
+
+def test_footer_topik_line_but_not_the_word_topik() -> None:
+    body = "Topik perang akan menjadi pembicaraan utama dalam pertemuan itu."
+    text = f"{BODY1}\n{body}\nTopik:\nAnata Siregar\nBerita Terkini Lainnya"
+    assert cleaned(text) == [BODY1, body]
+
+
+def test_short_subheadings_stay() -> None:
+    text = f"{BODY1}\nNATO Seharusnya Bubar\n{BODY2}\n1. Perjalanan Wang ke Moskow\n{BODY3}"
+    assert cleaned(text) == [BODY1, "NATO Seharusnya Bubar", BODY2, "1. Perjalanan Wang ke Moskow", BODY3]
+
+
+def test_sentence_mentioning_komentar_or_iklan_stays() -> None:
+    line = "Komentar Aji Santoso soal isu suap timnas ramai dibicarakan, termasuk soal iklan."
+    assert cleaned(f"{BODY1}\n{line}") == [BODY1, line]
+
+
+def test_glued_copy_of_paragraphs_goes_and_the_per_paragraph_copy_stays() -> None:
+    blob = f"{BODY1}{BODY2}{BODY3}"  # a container flattened without separators, before its own <p>s
+    assert cleaned(f"{blob}\n{BODY1}\n{BODY2}\n{BODY3}") == [BODY1, BODY2, BODY3]
+
+
+def test_pull_quote_with_spaces_is_not_a_glued_copy() -> None:
+    quote = "Kebijakan itu berlaku mulai bulan depan di seluruh provinsi."
+    long_para = f"Menteri berkata di depan wartawan. {quote} Ia lalu meninggalkan ruangan."
+    out = cleaned(f"{long_para}\n{BODY3}")
+    assert out == [long_para, BODY3]
+
+
+def test_exact_duplicate_paragraph_goes() -> None:
+    assert cleaned(f"{BODY1}\n{BODY2}\n{BODY1}") == [BODY1, BODY2]
+
+
+def test_title_repeat_and_kicker_above_it_go() -> None:
+    rules = default_rulebook().generic
+    paras = ["MUDA DAN MENGINSPIRASI", "Judul Artikel Ini", BODY1, BODY2]
+    result = apply_text_rules(paras, rules, title="Judul Artikel Ini")
+    assert result.paragraphs == (BODY1, BODY2)
+    assert any(r.rule == "generic/title-repeat" for r in result.removals)
+
+
+def test_okezone_glued_lead_word_gets_its_space_back_and_nothing_is_logged_as_cut() -> None:
+    article = clean_text(
+        "JAKARTA- JADWALTimnas Indonesia dirilis hari ini oleh federasi.\n" + BODY2, site="okezone.com"
+    )
+    assert article.paragraphs[0] == "JADWAL Timnas Indonesia dirilis hari ini oleh federasi."
+    assert all("JADWAL" not in r.text for r in article.removed)
+
+
+def test_every_cut_is_logged_with_rule_and_stage() -> None:
+    article = clean_text(f"Liputan6.com, Jakarta - {BODY1}\nBaca Juga\nAdvertisement\n{BODY2} [ab/ka]")
+    rules = {r.rule for r in article.removed}
+    assert {"generic/baca-juga", "generic/ad-label", "generic/outlet-dateline", "generic/initials"} <= rules
+    assert all(r.stage == "text" for r in article.removed)
+    assert article.text == f"{BODY1}\n{BODY2}"
+
+
+def test_text_that_is_only_noise_gives_no_paragraphs() -> None:
+    assert clean_text("SCROLL TO CONTINUE WITH CONTENT\nAdvertisement").paragraphs == ()
+
+
+def test_cleaning_is_idempotent_on_its_output() -> None:
+    text = f"Liputan6.com, Jakarta - {BODY1}\nBaca Juga\n{BODY2}\nAdvertisement\n{BODY3} (bgs/rul)"
+    once = clean_text(text)
+    assert clean_text(once.text).paragraphs == once.paragraphs
