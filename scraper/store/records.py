@@ -41,6 +41,8 @@ class FrontierEntry:
     attempts: int  # failed attempts since the last success, across runs
     etag: str | None = None
     last_modified: str | None = None
+    last_cause: str | None = None  # of the last failed attempt; cleared by a success
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

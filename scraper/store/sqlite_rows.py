@@ -99,6 +99,8 @@ def frontier_entry(row: sqlite3.Row) -> FrontierEntry:
         attempts=row["attempts"],
         etag=row["etag"],
         last_modified=row["last_modified"],
+        last_cause=row["last_cause"],
+        last_error=row["last_error"],
     )
 
 

@@ -23,7 +23,7 @@ ON CONFLICT (url) DO NOTHING;
 -- name: due_urls
 -- New and retry URLs that are due first, oldest first; then, if :recheck_before is given, done URLs last
 -- checked before it, for a conditional GET.
-SELECT url, site, status, attempts, etag, last_modified
+SELECT url, site, status, attempts, etag, last_modified, last_cause, last_error
 FROM frontier
 WHERE (:site IS NULL OR site = :site)
   AND ((status IN ('new', 'retry') AND next_attempt_at <= :now)
@@ -32,7 +32,7 @@ ORDER BY status = 'done', CASE status WHEN 'done' THEN checked_at ELSE next_atte
 LIMIT :limit;
 
 -- name: frontier_entry
-SELECT url, site, status, attempts, etag, last_modified FROM frontier WHERE url = :url;
+SELECT url, site, status, attempts, etag, last_modified, last_cause, last_error FROM frontier WHERE url = :url;
 
 -- name: mark_fetched
 UPDATE frontier

@@ -1,0 +1,831 @@
+"""The store contract suite: every test taking `store` or `db_url` runs on each backend in BACKENDS.
+
+Only SQLite exists yet. A PostgreSQL backend joins by adding "postgresql" to BACKENDS and a branch in `db_url`
+that makes a fresh database (or schema) per test and returns its URL; the contract tests then run on it unchanged.
+Tests at the bottom are SQLite-specific (file format, WAL, pragmas, SIGKILL on a file).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import StoreError
+from scraper.models import Article, Link, Page, Removal
+from scraper.store import SQLiteStore, Store, content_hash, open_store
+from scraper.store.sqlfiles import Migration, load_migrations, parse_queries
+from scraper.store.sqlite_conn import apply_migrations, split_statements
+
+BACKENDS = ["sqlite"]
+
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+SITE = "news.example"
+TTL = timedelta(minutes=30)
+
+Reopen = Callable[..., Store]
+
+
+def at(minutes: float) -> datetime:
+    """T0 plus `minutes`: every test moves its own clock."""
+    return T0 + timedelta(minutes=minutes)
+
+
+def url(n: int, site: str = SITE) -> str:
+    return f"https://{site}/read/{n:04d}/judul"
+
+
+def make_page(address: str, body: bytes = b"<html><p>Isi berita.</p></html>", *, when: datetime = T0) -> Page:
+    return Page(
+        url=address + "?utm_source=feed",
+        final_url=address,
+        status=200,
+        content=body,
+        fetched_at=when,
+        content_type="text/html; charset=utf-8",
+        etag='"v1"',
+        last_modified="Sat, 01 Mar 2025 07:00:00 GMT",
+        headers=(("content-type", "text/html; charset=utf-8"), ("etag", '"v1"')),
+    )
+
+
+def make_article(address: str, text: str = "Paragraf satu.\nParagraf dua.", **fields: str) -> Article:
+    return Article(
+        url=address,
+        site=SITE,
+        title=fields.get("title", "Judul"),
+        author=fields.get("author", "Penulis"),
+        date="2025-03-01",
+        dateline="Jakarta -",
+        language="id",
+        paragraphs=tuple(text.split("\n")),
+        tags=("politik", "ekonomi"),
+        removed=(
+            Removal("Baca Juga: lain", "generic/baca-juga", "dom"),
+            Removal("[ab/cd]", "generic/initials", "text"),
+        ),
+    )
+
+
+def save(store: Store, address: str, article: Article | None = None, *, when: datetime = T0, rules: str = "r1") -> str:
+    """Fetch-and-store `address` the way the pipeline will; returns what changed."""
+    page = make_page(address, when=when)
+    return store.save_result(
+        address,
+        page,
+        article or make_article(address),
+        canonical_url=address + "#canonical",
+        rules_version=rules,
+        now=when,
+    )
+
+
+def add(store: Store, *numbers: int, site: str = SITE, when: datetime = T0) -> int:
+    return store.add_links([Link(url(n, site), source=f"https://{site}/rss") for n in numbers], site, when)
+
+
+# -- fixtures
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of one backend, as the URL `open_store` takes."""
+    backend = request.param
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'scraper.db'}"
+    raise AssertionError(f"no fixture for backend {backend}")
+
+
+@pytest.fixture
+def reopen(db_url: str) -> Iterator[Reopen]:
+    """Open another connection to the same database (a second run, a second process); all closed at teardown."""
+    opened: list[Store] = []
+
+    def _open(**options: bool) -> Store:
+        store = open_store(db_url, **options)
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(reopen: Reopen) -> Store:
+    return reopen()
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    return tmp_path / "scraper.db"
+
+
+# -- schema and migrations
+
+
+def test_migrations_are_applied_and_recorded(store: Store) -> None:
+    names = [m.name for m in store.migrations()]
+    assert names == [m.name for m in load_migrations("sqlite")]
+    assert names[0] == "0001_initial"
+
+
+def test_reopening_applies_nothing_again_and_keeps_data(store: Store, reopen: Reopen) -> None:
+    before = store.migrations()
+    add(store, 1)
+    store.close()
+    again = reopen()
+    assert again.migrations() == before  # same names and the same applied_at: nothing re-applied
+    entry = again.frontier_entry(url(1))
+    assert entry is not None and entry.status == "new"
+
+
+# -- frontier
+
+
+def test_add_links_counts_only_new_urls_and_never_duplicates(store: Store) -> None:
+    assert add(store, 1, 2, 3) == 3
+    assert add(store, 1, 2, 3) == 0
+    assert add(store, 3, 4, 4) == 1  # a URL twice in one batch is one row
+    due = store.due_urls(at(1), limit=100)
+    assert [e.url for e in due] == [url(n) for n in (1, 2, 3, 4)]
+
+
+def test_add_links_leaves_a_known_url_as_it_is(store: Store) -> None:
+    add(store, 1, 2)
+    save(store, url(1))
+    store.record_failure(url(2), cause="http-404", message="404", retry_at=None, permanent=True, now=T0)
+    assert add(store, 1, 2, site=SITE, when=at(5)) == 0
+    assert store.frontier_entry(url(1)).status == "done"  # type: ignore[union-attr]
+    assert store.frontier_entry(url(2)).status == "failed"  # type: ignore[union-attr]
+    assert store.due_urls(at(10), limit=10) == []
+
+
+def test_new_entry_carries_site_and_no_conditional_headers(store: Store) -> None:
+    add(store, 1)
+    [entry] = store.due_urls(T0, limit=10)
+    assert (entry.url, entry.site, entry.status, entry.attempts) == (url(1), SITE, "new", 0)
+    assert entry.etag is None and entry.last_modified is None
+
+
+def test_due_urls_respects_next_attempt_at(store: Store) -> None:
+    add(store, 1, 2)
+    store.record_failure(url(1), cause="timeout", message="read timeout", retry_at=at(10), permanent=False, now=T0)
+    assert [e.url for e in store.due_urls(at(9), limit=10)] == [url(2)]
+    assert [e.url for e in store.due_urls(at(10), limit=10)] == [url(2), url(1)]  # due exactly at retry_at
+
+
+def test_links_discovered_later_are_not_due_earlier(store: Store) -> None:
+    add(store, 1, when=at(5))
+    assert store.due_urls(at(4), limit=10) == []
+    assert len(store.due_urls(at(5), limit=10)) == 1
+
+
+def test_due_urls_limit_and_site_filter(store: Store) -> None:
+    add(store, 1, 2, 3)
+    add(store, 7, site="other.example")
+    assert len(store.due_urls(T0, limit=2)) == 2
+    assert [e.url for e in store.due_urls(T0, limit=10, site="other.example")] == [url(7, "other.example")]
+    assert {e.site for e in store.due_urls(T0, limit=10)} == {SITE, "other.example"}
+
+
+def test_transient_failure_is_retried_with_attempts_and_last_error(store: Store) -> None:
+    add(store, 1)
+    store.record_failure(
+        url(1), cause="http-503", message="503 Service Unavailable", retry_at=at(5), permanent=False, now=T0
+    )
+    store.record_failure(
+        url(1), cause="timeout", message="read timeout after 20s", retry_at=at(20), permanent=False, now=at(5)
+    )
+    entry = store.frontier_entry(url(1))
+    assert entry is not None
+    assert (entry.status, entry.attempts) == ("retry", 2)
+    assert (entry.last_cause, entry.last_error) == ("timeout", "read timeout after 20s")
+    [due] = store.due_urls(at(20), limit=10)
+    assert due.attempts == 2
+
+
+def test_transient_failure_without_retry_at_is_due_at_once(store: Store) -> None:
+    add(store, 1)
+    store.record_failure(url(1), cause="reset", message="connection reset", retry_at=None, permanent=False, now=at(3))
+    assert [e.url for e in store.due_urls(at(3), limit=10)] == [url(1)]
+
+
+def test_permanent_failure_leaves_the_url_failed(store: Store) -> None:
+    add(store, 1)
+    store.record_failure(url(1), cause="http-404", message="404 Not Found", retry_at=at(1), permanent=True, now=T0)
+    entry = store.frontier_entry(url(1))
+    assert entry is not None
+    assert (entry.status, entry.attempts, entry.last_cause) == ("failed", 1, "http-404")
+    assert store.due_urls(at(60 * 24 * 365), limit=10) == []
+
+
+def test_success_after_failures_clears_attempts_and_error(store: Store) -> None:
+    add(store, 1)
+    store.record_failure(url(1), cause="timeout", message="t", retry_at=T0, permanent=False, now=T0)
+    save(store, url(1), when=at(1))
+    entry = store.frontier_entry(url(1))
+    assert entry is not None
+    assert (entry.status, entry.attempts, entry.last_cause, entry.last_error) == ("done", 0, None, None)
+    assert (entry.etag, entry.last_modified) == ('"v1"', "Sat, 01 Mar 2025 07:00:00 GMT")
+    assert store.due_urls(at(2), limit=10) == []
+
+
+def test_calls_about_an_unknown_url_raise_and_store_nothing(store: Store) -> None:
+    with pytest.raises(StoreError, match=r"read/0009/judul is not in the frontier"):
+        save(store, url(9))
+    with pytest.raises(StoreError, match="not in the frontier"):
+        store.record_unchanged(url(9), T0)
+    with pytest.raises(StoreError, match="not in the frontier"):
+        store.record_failure(url(9), cause="x", message="x", retry_at=None, permanent=True, now=T0)
+    assert store.frontier_entry(url(9)) is None
+    assert list(store.iter_articles()) == [] and list(store.iter_pages()) == []
+
+
+# -- pages and articles
+
+
+def test_save_result_stores_page_article_and_marks_done(store: Store) -> None:
+    add(store, 1)
+    assert save(store, url(1)) == "new"
+    [stored] = list(store.iter_articles())
+    assert stored.url == url(1)
+    assert stored.requested_url == url(1) + "?utm_source=feed"
+    assert stored.canonical_url == url(1) + "#canonical"
+    assert stored.fetched_at == T0 and stored.extracted_at == T0
+    assert stored.rules_version == "r1"
+    assert stored.content_hash == content_hash(make_article(url(1)))
+    assert stored.article == make_article(url(1))  # every Article field round-trips
+
+
+def test_article_fields_round_trip_exactly(store: Store) -> None:
+    add(store, 1)
+    article = Article(
+        url=None,
+        site=None,
+        title='Judul "kutip" & <tag>',
+        paragraphs=("Satu; dua.", "Ünïcödé — ✓", "   spasi   "),
+        removed=(Removal("Foto: x", "site/caption", "meta"),),
+    )
+    save(store, url(1), article)
+    [stored] = list(store.iter_articles())
+    assert stored.article == article
+
+
+def test_saving_the_same_url_twice_keeps_one_updated_row(store: Store) -> None:
+    add(store, 1)
+    assert save(store, url(1), when=T0) == "new"
+    assert save(store, url(1), when=at(60), rules="r2") == "unchanged"
+    [stored] = list(store.iter_articles())
+    assert stored.rules_version == "r2"  # the article is current with the newer rules
+    assert stored.extracted_at == T0  # an identical re-clean is not a change
+    assert stored.fetched_at == at(60)  # but the page was fetched again
+
+
+def test_saving_changed_text_is_a_text_change(store: Store) -> None:
+    add(store, 1)
+    save(store, url(1))
+    changed = make_article(url(1), text="Paragraf satu.\nParagraf dua, diperbarui.")
+    assert save(store, url(1), changed, when=at(5)) == "text_changed"
+    [stored] = list(store.iter_articles())
+    assert stored.article.text.endswith("diperbarui.")
+    assert stored.content_hash == content_hash(changed) != content_hash(make_article(url(1)))
+    assert stored.extracted_at == at(5)
+
+
+def test_saving_changed_metadata_with_the_same_text_is_a_metadata_change(store: Store) -> None:
+    add(store, 1)
+    save(store, url(1))
+    assert save(store, url(1), make_article(url(1), author="Penulis Lain"), when=at(5)) == "metadata_changed"
+    [stored] = list(store.iter_articles())
+    assert stored.article.author == "Penulis Lain"
+
+
+def test_304_keeps_the_article_and_marks_checked(store: Store) -> None:
+    add(store, 1)
+    save(store, url(1), when=T0)
+    store.record_unchanged(url(1), at(90))
+    [stored] = list(store.iter_articles())
+    assert stored.article == make_article(url(1)) and stored.fetched_at == T0
+    entry = store.frontier_entry(url(1))
+    assert entry is not None and entry.status == "done" and entry.etag == '"v1"'
+    [stats] = store.site_stats()
+    assert stats.last_checked_at == at(90)
+    assert store.due_urls(at(91), limit=10, recheck_before=at(90)) == []  # checked at 90: not before it
+
+
+def test_done_urls_come_back_for_a_conditional_get_only_when_asked(store: Store) -> None:
+    add(store, 1, 2)
+    save(store, url(1), when=T0)
+    assert [e.url for e in store.due_urls(at(60), limit=10)] == [url(2)]
+    due = store.due_urls(at(60), limit=10, recheck_before=at(30))
+    assert [e.url for e in due] == [url(2), url(1)]  # pending URLs before rechecks
+    assert (due[1].status, due[1].etag, due[1].last_modified) == ("done", '"v1"', "Sat, 01 Mar 2025 07:00:00 GMT")
+
+
+def test_raw_page_round_trips_byte_for_byte(store: Store) -> None:
+    add(store, 1)
+    body = b"<html>" + "Berita \u00e9\u4e2d".encode() * 5000 + bytes(range(256)) + b"</html>"
+    page = make_page(url(1), body, when=at(1))
+    store.save_result(url(1), page, make_article(url(1)), canonical_url=None, rules_version="r1", now=at(1))
+    [stored] = list(store.iter_pages())
+    assert (stored.url, stored.site) == (url(1), SITE)
+    assert stored.page == page  # content, headers, status, etag, times: all as fetched
+
+
+def test_pages_are_not_kept_raw_when_told_not_to(reopen: Reopen) -> None:
+    store = reopen(keep_raw=False)
+    add(store, 1)
+    save(store, url(1))
+    assert list(store.iter_pages()) == []
+    assert [a.url for a in store.iter_articles()] == [url(1)]
+
+
+def test_a_page_that_yielded_no_article_is_kept_for_reprocess(store: Store) -> None:
+    add(store, 1)
+    page = make_page(url(1), b"<html>menu only</html>")
+    store.record_failure(
+        url(1), cause="extract", message="no article text", retry_at=None, permanent=True, now=T0, page=page
+    )
+    assert [p.page.content for p in store.iter_pages()] == [b"<html>menu only</html>"]
+    assert list(store.iter_articles()) == []
+    assert store.site_stats()[0].failures == {"extract": 1}
+
+
+def test_reprocess_saves_a_recleaned_article_and_reports_the_change(store: Store) -> None:
+    add(store, 1)
+    save(store, url(1), when=T0)
+    [stored_page] = list(store.iter_pages())
+    same = make_article(url(1))
+    assert (
+        store.save_article(stored_page.url, same, canonical_url=url(1) + "#canonical", rules_version="r2", now=at(1))
+        == "unchanged"
+    )
+    better = make_article(url(1), text="Paragraf satu.")
+    assert (
+        store.save_article(stored_page.url, better, canonical_url=None, rules_version="r3", now=at(2)) == "text_changed"
+    )
+    [stored] = list(store.iter_articles())
+    assert (stored.article.text, stored.rules_version, stored.extracted_at) == ("Paragraf satu.", "r3", at(2))
+    assert stored.requested_url == url(1) + "?utm_source=feed"  # still the page's
+
+
+def test_reprocess_rescues_a_url_whose_page_failed_to_extract(store: Store) -> None:
+    add(store, 1)
+    page = make_page(url(1))
+    store.record_failure(url(1), cause="extract", message="no text", retry_at=None, permanent=True, now=T0, page=page)
+    change = store.save_article(url(1), make_article(url(1)), canonical_url=None, rules_version="r2", now=at(1))
+    assert change == "new"
+    entry = store.frontier_entry(url(1))
+    assert entry is not None and (entry.status, entry.last_cause) == ("done", None)
+    assert store.site_stats()[0].failures == {}
+
+
+def test_save_article_needs_a_stored_page(store: Store) -> None:
+    add(store, 1)
+    with pytest.raises(StoreError, match="has no stored page"):
+        store.save_article(url(1), make_article(url(1)), canonical_url=None, rules_version="r1", now=T0)
+    assert list(store.iter_articles()) == []
+
+
+def test_iter_pages_filters_by_site(store: Store) -> None:
+    add(store, 1)
+    add(store, 2, site="other.example")
+    save(store, url(1))
+    save(store, url(2, "other.example"))
+    assert [p.url for p in store.iter_pages(site="other.example")] == [url(2, "other.example")]
+    assert len(list(store.iter_pages())) == 2
+
+
+# -- export
+
+
+def _export_fixture(store: Store) -> None:
+    add(store, 1, 2, 3)
+    add(store, 4, site="other.example")
+    save(store, url(3), when=at(10))
+    save(store, url(1), when=at(20))
+    save(store, url(2), when=at(30))
+    save(store, url(4, "other.example"), when=at(20))
+
+
+def test_export_orders_by_fetch_time_and_filters_by_site_and_since(store: Store) -> None:
+    _export_fixture(store)
+    assert [a.url for a in store.iter_articles()] == [url(3), url(1), url(4, "other.example"), url(2)]
+    assert [a.url for a in store.iter_articles(site=SITE)] == [url(3), url(1), url(2)]
+    assert [a.url for a in store.iter_articles(since=at(20))] == [url(1), url(4, "other.example"), url(2)]
+    assert [a.url for a in store.iter_articles(site=SITE, since=at(21))] == [url(2)]
+    assert list(store.iter_articles(site="nowhere.example")) == []
+
+
+def test_export_since_compares_times_not_text(store: Store) -> None:
+    _export_fixture(store)
+    jakarta = datetime(2025, 3, 1, 15, 20, tzinfo=timezone(timedelta(hours=7)))  # the same moment as at(20)
+    assert jakarta == at(20)
+    assert [a.url for a in store.iter_articles(since=jakarta)] == [url(1), url(4, "other.example"), url(2)]
+
+
+def test_export_walks_every_article_once_past_a_batch(store: Store) -> None:
+    numbers = range(1, 251)
+    add(store, *numbers)
+    for n in numbers:  # many share a fetch time, so paging must break ties by URL
+        save(store, url(n), make_article(url(n), text=f"Berita {n}."), when=at(n % 7))
+    exported = list(store.iter_articles())
+    assert len(exported) == 250
+    assert {a.url for a in exported} == {url(n) for n in numbers}
+    keys = [(a.fetched_at, a.url) for a in exported]
+    assert keys == sorted(keys)
+    assert len(list(store.iter_pages())) == 250
+
+
+# -- locks
+
+
+def test_lock_is_exclusive_between_connections(store: Store, reopen: Reopen) -> None:
+    other = reopen()
+    assert store.acquire_lock("run", "first", T0, TTL)
+    assert not other.acquire_lock("run", "second", at(1), TTL)
+    holder = other.lock_holder("run", at(1))
+    assert holder is not None
+    assert (holder.owner, holder.acquired_at, holder.expires_at) == ("first", T0, T0 + TTL)
+
+
+def test_a_stale_lock_is_taken_over(store: Store, reopen: Reopen) -> None:
+    assert store.acquire_lock("run", "crashed", T0, TTL)
+    other = reopen()
+    assert not other.acquire_lock("run", "next", T0 + TTL - timedelta(seconds=1), TTL)
+    assert other.acquire_lock("run", "next", T0 + TTL, TTL)  # expired exactly now
+    assert other.lock_holder("run", T0 + TTL).owner == "next"  # type: ignore[union-attr]
+    assert not store.release_lock("run", "crashed")  # the old owner cannot release the new owner's lock
+    assert other.lock_holder("run", T0 + TTL) is not None
+
+
+def test_lock_release_and_refresh(store: Store) -> None:
+    assert store.acquire_lock("run", "me", T0, TTL)
+    assert store.acquire_lock("run", "me", at(20), TTL)  # a holder may extend its lock
+    assert store.lock_holder("run", at(20)).expires_at == at(20) + TTL  # type: ignore[union-attr]
+    assert store.release_lock("run", "me")
+    assert store.lock_holder("run", at(21)) is None
+    assert store.acquire_lock("run", "you", at(21), TTL)
+
+
+def test_locks_are_independent_by_name_and_an_expired_lock_has_no_holder(store: Store) -> None:
+    assert store.acquire_lock("run", "a", T0, TTL)
+    assert store.acquire_lock("reprocess", "b", T0, TTL)
+    assert store.lock_holder("run", T0 + TTL) is None
+
+
+def test_lock_ttl_must_be_positive(store: Store) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        store.acquire_lock("run", "me", T0, timedelta(0))
+
+
+# -- runs and stats
+
+
+def test_runs_are_recorded_with_their_stats(store: Store) -> None:
+    first = store.start_run(T0)
+    store.finish_run(first, {"fetched": 12, "saved": 10, "failed": 2}, at(5))
+    killed = store.start_run(at(10))
+    runs = store.recent_runs()
+    assert [r.id for r in runs] == [killed, first]  # newest first
+    assert runs[0].finished_at is None and runs[0].stats == {}
+    assert (runs[1].started_at, runs[1].finished_at) == (T0, at(5))
+    assert runs[1].stats == {"fetched": 12, "saved": 10, "failed": 2}
+    assert len(store.recent_runs(limit=1)) == 1
+
+
+def test_finishing_an_unknown_run_raises(store: Store) -> None:
+    with pytest.raises(StoreError, match="no run 999"):
+        store.finish_run(999, {}, T0)
+
+
+def test_site_stats_counts_articles_failures_removals_and_last_check(store: Store) -> None:
+    add(store, 1, 2, 3, 4, 5)
+    add(store, 9, site="other.example")
+    save(store, url(1), when=at(1))
+    save(store, url(2), when=at(2))
+    store.record_failure(url(3), cause="http-404", message="404", retry_at=None, permanent=True, now=at(3))
+    store.record_failure(url(4), cause="timeout", message="t", retry_at=at(9), permanent=False, now=at(4))
+    stats = {s.site: s for s in store.site_stats()}
+    news = stats[SITE]
+    assert (news.urls, news.pending, news.articles, news.removals) == (5, 2, 2, 4)
+    assert news.failures == {"http-404": 1, "timeout": 1}
+    assert news.last_checked_at == at(4)
+    other = stats["other.example"]
+    assert (other.urls, other.pending, other.articles, other.removals, other.failures) == (1, 1, 0, 0, {})
+    assert other.last_checked_at is None
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        store.add_links([Link(url(1))], SITE, datetime(2025, 3, 1, 8, 0))
+    assert store.due_urls(T0, limit=10) == []
+
+
+def test_content_hash_is_of_the_text() -> None:
+    one = make_article(url(1))
+    assert content_hash(one) == content_hash(make_article(url(2), title="Other"))
+    assert content_hash(one) != content_hash(make_article(url(1), text="Paragraf satu."))
+
+
+# -- opening
+
+
+def test_open_store_takes_a_path_or_a_sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for db, file in (
+        ("plain.db", "plain.db"),
+        ("sqlite:///rel.db", "rel.db"),
+        (f"sqlite:///{tmp_path}/abs.db", "abs.db"),
+    ):
+        with open_store(db) as store:
+            assert isinstance(store, SQLiteStore)
+            add(store, 1)
+        assert (tmp_path / file).exists(), db
+
+
+def test_open_store_refuses_postgresql_for_now_without_leaking_the_password() -> None:
+    with pytest.raises(StoreError, match="PostgreSQL backend not available yet") as caught:
+        open_store("postgresql://postgres:s3cret@127.0.0.1:5432/test")
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("db", ["mysql://localhost/db", "sqlite://no-third-slash.db", "sqlite:///", "sqlite:x.db"])
+def test_open_store_refuses_unknown_urls(db: str) -> None:
+    with pytest.raises(StoreError):
+        open_store(db)
+
+
+def test_a_missing_directory_is_a_one_line_store_error(tmp_path: Path) -> None:
+    db = tmp_path / "no" / "such" / "dir" / "scraper.db"
+    with pytest.raises(StoreError) as caught:
+        open_store(str(db))
+    assert str(db) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(sqlite_path: Path) -> None:
+    sqlite_path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=f"{sqlite_path}.*not a database"):
+        open_store(str(sqlite_path))
+
+
+# -- SQLite specifics
+
+
+def test_sqlite_file_is_in_wal_mode_with_a_migrations_table(sqlite_path: Path) -> None:
+    open_store(str(sqlite_path)).close()
+    with sqlite3.connect(sqlite_path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        rows = raw.execute("SELECT name, applied_at FROM migrations").fetchall()
+    assert [name for name, _ in rows] == ["0001_initial"]
+    assert datetime.fromisoformat(rows[0][1]).tzinfo is not None
+
+
+def test_sqlite_connection_enforces_foreign_keys(sqlite_path: Path) -> None:
+    with SQLiteStore(str(sqlite_path)) as store:
+        # Reaching into the connection: the store's own calls never violate a foreign key, by design.
+        conn = store._conn
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(
+                "INSERT INTO pages (url, requested_url, final_url, status, body_size, fetched_at) "
+                "VALUES ('https://x', 'https://x', 'https://x', 200, 0, 'now')"
+            )
+
+
+def test_raw_bodies_are_stored_compressed(sqlite_path: Path) -> None:
+    body = b"<html>" + b"<p>Paragraf berita yang panjang.</p>" * 2000 + b"</html>"
+    with open_store(str(sqlite_path)) as store:
+        add(store, 1)
+        store.save_result(
+            url(1), make_page(url(1), body), make_article(url(1)), canonical_url=None, rules_version="r", now=T0
+        )
+    with sqlite3.connect(sqlite_path) as raw:
+        blob, size = raw.execute("SELECT body, body_size FROM pages").fetchone()
+    assert size == len(body)
+    assert len(blob) < len(body) / 10
+    assert zlib.decompress(blob) == body
+
+
+def test_a_database_from_a_newer_scraper_is_refused(sqlite_path: Path) -> None:
+    open_store(str(sqlite_path)).close()
+    with sqlite3.connect(sqlite_path) as raw:
+        raw.execute("INSERT INTO migrations VALUES ('0999_future', '2030-01-01T00:00:00.000000+00:00')")
+    with pytest.raises(StoreError, match="unknown migration 0999_future"):
+        open_store(str(sqlite_path))
+
+
+def test_a_failing_migration_is_rolled_back_whole_and_not_recorded() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    queries = parse_queries((Path(__file__).parent.parent / "scraper/store/sql/sqlite/queries.sql").read_text())
+    good = Migration("0001_a", "CREATE TABLE a (x INTEGER);")
+    bad = Migration("0002_b", "CREATE TABLE b (x INTEGER);\nINSERT INTO a VALUES (1);\nTHIS IS NOT SQL;")
+    with pytest.raises(sqlite3.OperationalError):
+        apply_migrations(conn, [good, bad], queries)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"migrations", "a"}  # no table b, and the insert into a is gone too
+    assert conn.execute("SELECT count(*) FROM a").fetchone()[0] == 0
+    assert [row["name"] for row in conn.execute("SELECT name FROM migrations")] == ["0001_a"]
+    assert apply_migrations(conn, [good], queries) == []  # recorded: not applied twice
+
+
+def test_split_statements_respects_strings_comments_and_triggers() -> None:
+    script = """
+    -- a comment; with a semicolon
+    CREATE TABLE t (x TEXT DEFAULT 'a;b');
+    CREATE TRIGGER tr AFTER INSERT ON t BEGIN
+        UPDATE t SET x = 'c;d' WHERE rowid = new.rowid;
+    END;
+    -- trailing comment
+    """
+    statements = split_statements(script)
+    assert len(statements) == 2
+    assert statements[0].endswith("DEFAULT 'a;b');")
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+
+
+def test_a_query_defined_twice_is_an_error() -> None:
+    with pytest.raises(StoreError, match="'q' is defined twice"):
+        parse_queries("-- name: q\nSELECT 1;\n-- name: q\nSELECT 2;\n")
+
+
+def test_many_connections_opening_a_new_database_at_once_migrate_it_once(sqlite_path: Path) -> None:
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            with open_store(str(sqlite_path)) as store:
+                add(store, 1)
+        except BaseException as exc:  # collected for the assertion below, not swallowed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sqlite3.connect(sqlite_path) as raw:
+        assert raw.execute("SELECT count(*) FROM migrations").fetchone()[0] == 1
+
+
+def test_concurrent_writers_wait_for_each_other_instead_of_failing(sqlite_path: Path) -> None:
+    with open_store(str(sqlite_path)) as first:
+        add(first, *range(100))
+    errors: list[BaseException] = []
+
+    def write(numbers: range) -> None:
+        try:
+            with open_store(str(sqlite_path)) as store:
+                for n in numbers:
+                    save(store, url(n))
+        except BaseException as exc:  # collected for the assertion below, not swallowed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(range(k, 100, 4),)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with open_store(str(sqlite_path)) as store:
+        assert len(list(store.iter_articles())) == 100
+
+
+def test_one_store_can_be_shared_by_threads(sqlite_path: Path) -> None:
+    with open_store(str(sqlite_path)) as store:
+        add(store, *range(40))
+        threads = [threading.Thread(target=save, args=(store, url(n))) for n in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(list(store.iter_articles())) == 40
+
+
+# -- SIGKILL
+
+KILL_WRITER = """
+import os, sys, time
+from datetime import UTC, datetime, timedelta
+from scraper.models import Article, Link, Page
+from scraper.store import open_store
+from scraper.store import sqlite_rows
+
+db, total, pause_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+now = datetime(2025, 3, 1, tzinfo=UTC)
+article_columns = sqlite_rows.article_columns
+
+
+def paused_article_columns(article):
+    # Called inside save_result's transaction, after the page row is written and before the article row.
+    print("mid-save", article.url, flush=True)
+    time.sleep(60)
+    return article_columns(article)
+
+
+with open_store(db) as store:
+    store.acquire_lock("run", f"pid-{os.getpid()}", now, timedelta(hours=1))
+    store.add_links([Link(f"https://kill.example/{i:04d}") for i in range(total)], "kill.example", now)
+    print("ready", flush=True)
+    for count, entry in enumerate(store.due_urls(now, total)):
+        if count == pause_at:
+            sqlite_rows.article_columns = paused_article_columns
+        n = entry.url.rsplit("/", 1)[1]
+        body = f"<p>page {n}</p>".encode() + os.urandom(60_000)  # incompressible: every save writes a lot
+        page = Page(url=entry.url, final_url=entry.url, status=200, content=body, fetched_at=now)
+        article = Article(url=entry.url, paragraphs=tuple(f"article {n} paragraph {k}" for k in range(200)))
+        store.save_result(entry.url, page, article, canonical_url=None, rules_version="1", now=now)
+        print("saved", n, flush=True)
+    store.release_lock("run", f"pid-{os.getpid()}")
+print("finished", flush=True)
+"""
+
+
+def _run_writer(
+    db: Path, total: int, *, kill_after: int | None = None, delay: float = 0.0, pause_at: int = -1
+) -> list[str]:
+    """Run the writer and return its output lines. It is killed with SIGKILL `delay` seconds after its
+    `kill_after`-th save, or as soon as it says it is paused inside the save at index `pause_at`."""
+    argv = [sys.executable, "-c", KILL_WRITER, str(db), str(total), str(pause_at)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=db.parent)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line.strip())
+        saves = sum(x.startswith("saved") for x in lines)
+        if line.startswith("mid-save") or (kill_after is not None and saves >= kill_after):
+            time.sleep(delay)  # lands somewhere inside the next save, or between two
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.stdout.close()
+    proc.wait(timeout=60)
+    return lines
+
+
+def _check_no_half_written_article(db: Path) -> int:
+    """Every article has its page and a done frontier row, and all three are of the same save. Articles found."""
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = raw.execute(
+            "SELECT a.url, a.paragraphs, p.body, f.status FROM articles a "
+            "LEFT JOIN pages p ON p.url = a.url LEFT JOIN frontier f ON f.url = a.url"
+        ).fetchall()
+        done = raw.execute("SELECT count(*) FROM frontier WHERE status = 'done'").fetchone()[0]
+        pages = raw.execute("SELECT count(*) FROM pages").fetchone()[0]
+    for address, paragraphs, body, status in rows:
+        n = address.rsplit("/", 1)[1]
+        assert body is not None, f"article {address} has no page"
+        assert zlib.decompress(body).startswith(f"<p>page {n}</p>".encode())
+        assert f"article {n} paragraph 199" in paragraphs, f"article {address} is cut short"
+        assert status == "done"
+    assert done == pages == len(rows)  # no URL done, and no page, without its article
+    return len(rows)
+
+
+def test_sigkill_inside_a_save_leaves_neither_page_nor_article(sqlite_path: Path) -> None:
+    lines = _run_writer(sqlite_path, 20, pause_at=4)
+    assert lines[-1].startswith("mid-save"), lines
+    killed_url = lines[-1].split()[1]
+    assert _check_no_half_written_article(sqlite_path) == 4
+    with open_store(str(sqlite_path)) as store:
+        entry = store.frontier_entry(killed_url)
+        assert entry is not None and entry.status == "new"  # fetched again by the next run
+        assert killed_url not in {p.url for p in store.iter_pages()}
+
+
+def test_sigkill_leaves_no_half_written_article_and_the_next_run_resumes(sqlite_path: Path) -> None:
+    total = 120
+    saved = 0
+    for round_, delay in enumerate((0.0, 0.002, 0.005, 0.009), start=1):
+        lines = _run_writer(sqlite_path, total, kill_after=3 * round_, delay=delay)
+        assert "finished" not in lines, "the writer ended before it was killed: the test proved nothing"
+        found = _check_no_half_written_article(sqlite_path)
+        assert saved + 3 * round_ <= found < total  # progress kept, and resumed where it stopped
+        saved = found
+    with open_store(str(sqlite_path)) as store:
+        # the killed run's lock still blocks the next run until it expires
+        assert not store.acquire_lock("run", "next", datetime(2025, 3, 1, 0, 59, tzinfo=UTC), TTL)
+        assert store.acquire_lock("run", "next", datetime(2025, 3, 1, 1, 0, tzinfo=UTC), TTL)
+        store.release_lock("run", "next")
+    lines = _run_writer(sqlite_path, total)
+    assert lines[-1] == "finished"
+    assert sum(x.startswith("saved") for x in lines) == total - saved  # only what was left was fetched
+    assert _check_no_half_written_article(sqlite_path) == total
+    with open_store(str(sqlite_path)) as store:
+        assert store.due_urls(datetime(2025, 3, 2, tzinfo=UTC), limit=1000) == []  # a run right after: nothing new
+        assert len({a.url for a in store.iter_articles()}) == len(list(store.iter_articles())) == total
