@@ -167,6 +167,7 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,  # every hop is checked here: cap, loop, address, robots
+            verify=True,  # and it stays on: a TLS failure is permanent, never retried without verification
             timeout=httpx.Timeout(settings.timeout),
             limits=httpx.Limits(max_connections=settings.concurrency),
             # We undo the encoding ourselves to cap it chunk by chunk; brotli is not installed, so not asked for.
@@ -197,15 +198,12 @@ class Fetcher:
         Raises `TransientFetchError` (retry at ``.retry_at``) or `PermanentFetchError`; see the module doc.
         `accept` is `HTML` for article pages, `XML` for feeds and sitemaps, `ANY` for anything.
         """
-        headers = {"Accept": accept.header}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers = {"Accept": accept.header, **_validators(etag, last_modified)}
         response = await self._follow(url, headers, accept, robots=self.settings.respect_robots)
         if not (200 <= response.status < 300 or response.status == 304):
             reason = {404: "not found", 410: "gone"}.get(response.status, "refused")
-            raise PermanentFetchError(url, f"HTTP {response.status} ({reason}) at {response.url}")
+            where = "" if response.url == url else f" at {response.url}"
+            raise PermanentFetchError(url, f"HTTP {response.status} ({reason}){where}")
         return _page(url, response, etag, last_modified)
 
     async def _follow(self, url: str, headers: dict[str, str], accept: Accept, *, robots: bool) -> _Response:
@@ -305,8 +303,9 @@ class Fetcher:
         except ValueError:
             try:
                 found = await self._resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
-            except OSError as exc:
-                raise TransientFetchError(url, f"cannot resolve {parsed.host}: {exc}") from exc
+            except OSError as exc:  # not retried in-run: a name that does not resolve now rarely does in seconds
+                retry_at = self._clock() + self._backoff(self.settings.max_retries)
+                raise TransientFetchError(url, f"cannot resolve {parsed.host}: {exc}", retry_at) from exc
             addresses = [ipaddress.ip_address(a) for a in found]
         bad = next((a for a in addresses if not a.is_global or a.is_multicast), None)
         if bad is not None:
@@ -335,7 +334,10 @@ class Fetcher:
             response = await self._follow(f"{origin}/robots.txt", {"Accept": "text/plain"}, ANY, robots=False)
         except TransientFetchError as exc:
             # Google's reading too: a server error may hide a Disallow, so crawl nothing there until it answers.
-            return _Robots(exc.retry_at or self._clock(), unavailable=str(exc))
+            # Remembered for max_retry_wait at least, so the host's other URLs fail fast instead of each
+            # retrying robots.txt with backoff.
+            floor = self._clock() + timedelta(seconds=self.settings.max_retry_wait)
+            return _Robots(max(exc.retry_at or floor, floor), unavailable=str(exc))
         except PermanentFetchError as exc:  # too many redirects, too large, refused address: "unavailable"
             logger.warning("robots.txt ignored: %s", exc, extra={"url": exc.url})
             return self._robots_expiring()
@@ -391,6 +393,12 @@ def _page(url: str, response: _Response, etag: str | None, last_modified: str | 
     )
 
 
+def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The conditional-GET headers; a non-ASCII validator (raw UTF-8 from a server) cannot be sent back: dropped."""
+    pairs = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
+    return {name: value for name, value in pairs if value and value.isascii()}
+
+
 def _parse_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
@@ -431,12 +439,15 @@ def _against(exc: FetchError, url: str) -> FetchError:
 
 
 def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return PermanentFetchError(url, f"unsupported protocol: {exc}")
+    if isinstance(
+        exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError
+    ):  # our request is wrong: retrying repeats it
+        return PermanentFetchError(url, f"cannot send the request: {exc}")
     if isinstance(exc, httpx.ConnectError) and _caused_by_tls(exc):
         # A bad certificate or handshake will not heal by retrying, and verification is never turned off.
         return PermanentFetchError(url, f"TLS failure: {exc}")
-    return TransientFetchError(url, f"connection failed ({type(exc).__name__}: {exc})")
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return TransientFetchError(url, f"connection failed ({detail})")
 
 
 def _caused_by_tls(exc: BaseException) -> bool:

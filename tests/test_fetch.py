@@ -555,3 +555,50 @@ def test_a_corrupt_gzip_body_is_permanent() -> None:
 
     with pytest.raises(PermanentFetchError, match="corrupt gzip body"):
         run(go())
+
+
+def test_an_unreachable_robots_txt_is_remembered_so_other_urls_fail_fast() -> None:
+    robots_hits = 0
+
+    def down(request: httpx.Request) -> httpx.Response:
+        nonlocal robots_hits
+        robots_hits += request.url.path == "/robots.txt"
+        return respond(502)
+
+    async def two() -> list[Page | BaseException]:
+        config = settings(respect_robots=True, max_retries=1)
+        async with mock_fetcher(down, config, sleep=Sleeps()) as fetcher:
+            urls = ("http://down.example/a", "http://down.example/b")
+            return [*(await asyncio.gather(*(fetcher.fetch_page(u) for u in urls), return_exceptions=True))]
+
+    errors = run(two())
+    assert all(isinstance(e, TransientFetchError) and "robots.txt unavailable" in str(e) for e in errors)
+    assert robots_hits == 2  # one try and one retry, for both URLs
+
+
+def test_a_non_ascii_validator_is_not_sent_back() -> None:
+    sent: list[httpx.Headers] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers)
+        return html(request)
+
+    async def go() -> Page:
+        async with mock_fetcher(record, settings(respect_robots=False)) as fetcher:
+            return await fetcher.fetch_page("http://site.example/", etag='"café"', last_modified=LAST_MODIFIED)
+
+    assert run(go()).status == 200
+    assert "if-none-match" not in sent[0] and sent[0]["if-modified-since"] == LAST_MODIFIED
+
+
+def test_a_name_that_does_not_resolve_is_transient_with_a_retry_time() -> None:
+    async def nowhere(host: str, port: int) -> list[str]:
+        raise OSError(-2, "Name or service not known")
+
+    async def go() -> Page:
+        async with mock_fetcher(html, settings(allow_private=False), resolver=nowhere) as fetcher:
+            return await fetcher.fetch_page("http://gone.example/")
+
+    with pytest.raises(TransientFetchError, match=r"cannot resolve gone\.example") as caught:
+        run(go())
+    assert caught.value.retry_at is not None and caught.value.retry_at > datetime.now(UTC)
