@@ -23,8 +23,8 @@ import pytest
 
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page, Removal
-from scraper.store import SQLiteStore, Store, content_hash, open_store
-from scraper.store.sqlfiles import Migration, load_migrations, parse_queries
+from scraper.store import FrontierEntry, LockInfo, SQLiteStore, Store, content_hash, open_store
+from scraper.store.sqlfiles import Migration, load_migrations, load_queries, parse_queries
 from scraper.store.sqlite_conn import apply_migrations, split_statements
 
 BACKENDS = ["sqlite"]
@@ -90,6 +90,19 @@ def save(store: Store, address: str, article: Article | None = None, *, when: da
     )
 
 
+def state(store: Store, address: str) -> FrontierEntry:
+    """The frontier entry of `address`, which the test expects to exist."""
+    entry = store.frontier_entry(address)
+    assert entry is not None, f"{address} is not in the frontier"
+    return entry
+
+
+def holder(store: Store, name: str, now: datetime) -> LockInfo:
+    info = store.lock_holder(name, now)
+    assert info is not None, f"nobody holds {name} at {now}"
+    return info
+
+
 def add(store: Store, *numbers: int, site: str = SITE, when: datetime = T0) -> int:
     return store.add_links([Link(url(n, site), source=f"https://{site}/rss") for n in numbers], site, when)
 
@@ -146,8 +159,7 @@ def test_reopening_applies_nothing_again_and_keeps_data(store: Store, reopen: Re
     store.close()
     again = reopen()
     assert again.migrations() == before  # same names and the same applied_at: nothing re-applied
-    entry = again.frontier_entry(url(1))
-    assert entry is not None and entry.status == "new"
+    assert state(again, url(1)).status == "new"
 
 
 # -- frontier
@@ -166,8 +178,8 @@ def test_add_links_leaves_a_known_url_as_it_is(store: Store) -> None:
     save(store, url(1))
     store.record_failure(url(2), cause="http-404", message="404", retry_at=None, permanent=True, now=T0)
     assert add(store, 1, 2, site=SITE, when=at(5)) == 0
-    assert store.frontier_entry(url(1)).status == "done"  # type: ignore[union-attr]
-    assert store.frontier_entry(url(2)).status == "failed"  # type: ignore[union-attr]
+    assert state(store, url(1)).status == "done"
+    assert state(store, url(2)).status == "failed"
     assert store.due_urls(at(10), limit=10) == []
 
 
@@ -199,6 +211,13 @@ def test_due_urls_limit_and_site_filter(store: Store) -> None:
     assert {e.site for e in store.due_urls(T0, limit=10)} == {SITE, "other.example"}
 
 
+def test_a_negative_limit_is_refused(store: Store) -> None:
+    add(store, 1)
+    with pytest.raises(ValueError, match="limit"):
+        store.due_urls(T0, limit=-1)
+    assert store.due_urls(T0, limit=0) == []
+
+
 def test_transient_failure_is_retried_with_attempts_and_last_error(store: Store) -> None:
     add(store, 1)
     store.record_failure(
@@ -207,8 +226,7 @@ def test_transient_failure_is_retried_with_attempts_and_last_error(store: Store)
     store.record_failure(
         url(1), cause="timeout", message="read timeout after 20s", retry_at=at(20), permanent=False, now=at(5)
     )
-    entry = store.frontier_entry(url(1))
-    assert entry is not None
+    entry = state(store, url(1))
     assert (entry.status, entry.attempts) == ("retry", 2)
     assert (entry.last_cause, entry.last_error) == ("timeout", "read timeout after 20s")
     [due] = store.due_urls(at(20), limit=10)
@@ -224,8 +242,7 @@ def test_transient_failure_without_retry_at_is_due_at_once(store: Store) -> None
 def test_permanent_failure_leaves_the_url_failed(store: Store) -> None:
     add(store, 1)
     store.record_failure(url(1), cause="http-404", message="404 Not Found", retry_at=at(1), permanent=True, now=T0)
-    entry = store.frontier_entry(url(1))
-    assert entry is not None
+    entry = state(store, url(1))
     assert (entry.status, entry.attempts, entry.last_cause) == ("failed", 1, "http-404")
     assert store.due_urls(at(60 * 24 * 365), limit=10) == []
 
@@ -234,15 +251,14 @@ def test_success_after_failures_clears_attempts_and_error(store: Store) -> None:
     add(store, 1)
     store.record_failure(url(1), cause="timeout", message="t", retry_at=T0, permanent=False, now=T0)
     save(store, url(1), when=at(1))
-    entry = store.frontier_entry(url(1))
-    assert entry is not None
+    entry = state(store, url(1))
     assert (entry.status, entry.attempts, entry.last_cause, entry.last_error) == ("done", 0, None, None)
     assert (entry.etag, entry.last_modified) == ('"v1"', "Sat, 01 Mar 2025 07:00:00 GMT")
     assert store.due_urls(at(2), limit=10) == []
 
 
 def test_calls_about_an_unknown_url_raise_and_store_nothing(store: Store) -> None:
-    with pytest.raises(StoreError, match=r"read/0009/judul is not in the frontier"):
+    with pytest.raises(StoreError, match=r"scraper\.db: .*read/0009/judul is not in the frontier"):
         save(store, url(9))
     with pytest.raises(StoreError, match="not in the frontier"):
         store.record_unchanged(url(9), T0)
@@ -317,8 +333,8 @@ def test_304_keeps_the_article_and_marks_checked(store: Store) -> None:
     store.record_unchanged(url(1), at(90))
     [stored] = list(store.iter_articles())
     assert stored.article == make_article(url(1)) and stored.fetched_at == T0
-    entry = store.frontier_entry(url(1))
-    assert entry is not None and entry.status == "done" and entry.etag == '"v1"'
+    entry = state(store, url(1))
+    assert entry.status == "done" and entry.etag == '"v1"'
     [stats] = store.site_stats()
     assert stats.last_checked_at == at(90)
     assert store.due_urls(at(91), limit=10, recheck_before=at(90)) == []  # checked at 90: not before it
@@ -386,8 +402,8 @@ def test_reprocess_rescues_a_url_whose_page_failed_to_extract(store: Store) -> N
     store.record_failure(url(1), cause="extract", message="no text", retry_at=None, permanent=True, now=T0, page=page)
     change = store.save_article(url(1), make_article(url(1)), canonical_url=None, rules_version="r2", now=at(1))
     assert change == "new"
-    entry = store.frontier_entry(url(1))
-    assert entry is not None and (entry.status, entry.last_cause) == ("done", None)
+    entry = state(store, url(1))
+    assert (entry.status, entry.last_cause) == ("done", None)
     assert store.site_stats()[0].failures == {}
 
 
@@ -455,9 +471,8 @@ def test_lock_is_exclusive_between_connections(store: Store, reopen: Reopen) -> 
     other = reopen()
     assert store.acquire_lock("run", "first", T0, TTL)
     assert not other.acquire_lock("run", "second", at(1), TTL)
-    holder = other.lock_holder("run", at(1))
-    assert holder is not None
-    assert (holder.owner, holder.acquired_at, holder.expires_at) == ("first", T0, T0 + TTL)
+    info = holder(other, "run", at(1))
+    assert (info.owner, info.acquired_at, info.expires_at) == ("first", T0, T0 + TTL)
 
 
 def test_a_stale_lock_is_taken_over(store: Store, reopen: Reopen) -> None:
@@ -465,7 +480,7 @@ def test_a_stale_lock_is_taken_over(store: Store, reopen: Reopen) -> None:
     other = reopen()
     assert not other.acquire_lock("run", "next", T0 + TTL - timedelta(seconds=1), TTL)
     assert other.acquire_lock("run", "next", T0 + TTL, TTL)  # expired exactly now
-    assert other.lock_holder("run", T0 + TTL).owner == "next"  # type: ignore[union-attr]
+    assert holder(other, "run", T0 + TTL).owner == "next"
     assert not store.release_lock("run", "crashed")  # the old owner cannot release the new owner's lock
     assert other.lock_holder("run", T0 + TTL) is not None
 
@@ -473,7 +488,7 @@ def test_a_stale_lock_is_taken_over(store: Store, reopen: Reopen) -> None:
 def test_lock_release_and_refresh(store: Store) -> None:
     assert store.acquire_lock("run", "me", T0, TTL)
     assert store.acquire_lock("run", "me", at(20), TTL)  # a holder may extend its lock
-    assert store.lock_holder("run", at(20)).expires_at == at(20) + TTL  # type: ignore[union-attr]
+    assert holder(store, "run", at(20)).expires_at == at(20) + TTL
     assert store.release_lock("run", "me")
     assert store.lock_holder("run", at(21)) is None
     assert store.acquire_lock("run", "you", at(21), TTL)
@@ -629,7 +644,7 @@ def test_a_database_from_a_newer_scraper_is_refused(sqlite_path: Path) -> None:
 def test_a_failing_migration_is_rolled_back_whole_and_not_recorded() -> None:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.row_factory = sqlite3.Row
-    queries = parse_queries((Path(__file__).parent.parent / "scraper/store/sql/sqlite/queries.sql").read_text())
+    queries = load_queries("sqlite")
     good = Migration("0001_a", "CREATE TABLE a (x INTEGER);")
     bad = Migration("0002_b", "CREATE TABLE b (x INTEGER);\nINSERT INTO a VALUES (1);\nTHIS IS NOT SQL;")
     with pytest.raises(sqlite3.OperationalError):
@@ -803,8 +818,7 @@ def test_sigkill_inside_a_save_leaves_neither_page_nor_article(sqlite_path: Path
     killed_url = lines[-1].split()[1]
     assert _check_no_half_written_article(sqlite_path) == 4
     with open_store(str(sqlite_path)) as store:
-        entry = store.frontier_entry(killed_url)
-        assert entry is not None and entry.status == "new"  # fetched again by the next run
+        assert state(store, killed_url).status == "new"  # fetched again by the next run
         assert killed_url not in {p.url for p in store.iter_pages()}
 
 

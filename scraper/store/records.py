@@ -99,7 +99,7 @@ class SiteStats:
     articles: int
     failures: Mapping[str, int]  # cause -> URLs whose last attempt failed with it (status retry or failed)
     removals: int  # noise cuts recorded across the site's articles
-    last_checked_at: datetime | None  # the last fetch or 304 of any of its URLs
+    last_checked_at: datetime | None  # the last attempt (fetch, 304 or failure) at any of its URLs
 
 
 @dataclass(frozen=True, slots=True)

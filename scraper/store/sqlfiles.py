@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -40,7 +41,7 @@ def load_migrations(dialect: str) -> tuple[Migration, ...]:
 
 
 @cache
-def load_queries(dialect: str) -> dict[str, str]:
+def load_queries(dialect: str) -> Mapping[str, str]:
     """The named queries of `dialect`: name -> SQL text (comments included, which every database accepts)."""
     text = resources.files("scraper.store").joinpath("sql", dialect, "queries.sql").read_text("utf-8")
     return parse_queries(text)

@@ -110,6 +110,8 @@ class SQLiteStore:
     ) -> list[FrontierEntry]:
         """URLs to fetch now: `new` or `retry` with next_attempt_at <= now, then (if `recheck_before` is given)
         `done` URLs last checked before it, for a conditional GET. At most `limit`, oldest first."""
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")  # SQLite reads a negative LIMIT as "no limit"
         params = {"now": to_text(now), "limit": limit, "site": site, "recheck_before": _opt_text(recheck_before)}
         with self._unit("due_urls", write=False) as conn:
             return [rows.frontier_entry(row) for row in self._run(conn, "due_urls", params)]

@@ -26,16 +26,23 @@ def connect(path: str, busy_timeout: float) -> sqlite3.Connection:
     waiting; `transaction()` says BEGIN IMMEDIATE instead.
     """
     conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    try:
+        _configure(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _configure(conn: sqlite3.Connection, path: str) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode != "wal" and path != MEMORY:
-        conn.close()
-        raise StoreError(f"{path}: cannot switch the database to WAL mode (journal_mode is {mode})")
+        raise StoreError(f"cannot switch the database to WAL mode (journal_mode is {mode})")
     # In WAL mode NORMAL never corrupts the database and keeps every transaction atomic on a crash;
     # a power cut may lose the last commits, which the next run fetches again.
     conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
 
 
 @contextmanager

@@ -17,7 +17,7 @@ CREATE TABLE frontier (
     etag            TEXT,
     last_modified   TEXT,
     discovered_at   TEXT NOT NULL,
-    checked_at      TEXT                              -- last fetch or 304
+    checked_at      TEXT                              -- last attempt: a fetch, a 304 or a failure
 );
 
 CREATE INDEX frontier_due ON frontier (status, next_attempt_at);
