@@ -111,9 +111,13 @@ def add(store: Store, *numbers: int, site: str = SITE, when: datetime = T0) -> i
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> str:
     """A fresh, empty database of one backend, as the URL `open_store` takes."""
-    backend = request.param
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'scraper.db'}"
     raise AssertionError(f"no fixture for backend {backend}")
@@ -147,9 +151,9 @@ def sqlite_path(tmp_path: Path) -> Path:
 # -- schema and migrations
 
 
-def test_migrations_are_applied_and_recorded(store: Store) -> None:
+def test_migrations_are_applied_and_recorded(store: Store, backend: str) -> None:
     names = [m.name for m in store.migrations()]
-    assert names == [m.name for m in load_migrations("sqlite")]
+    assert names == [m.name for m in load_migrations(backend)]
     assert names[0] == "0001_initial"
 
 
@@ -169,6 +173,7 @@ def test_add_links_counts_only_new_urls_and_never_duplicates(store: Store) -> No
     assert add(store, 1, 2, 3) == 3
     assert add(store, 1, 2, 3) == 0
     assert add(store, 3, 4, 4) == 1  # a URL twice in one batch is one row
+    assert store.add_links([], SITE, T0) == 0
     due = store.due_urls(at(1), limit=100)
     assert [e.url for e in due] == [url(n) for n in (1, 2, 3, 4)]
 
