@@ -1,7 +1,9 @@
 """Discovery: feed, sitemap, robots.txt and section-page bytes in, normalised article URLs out.
 
 Pure functions: nothing here fetches, sleeps or reads the clock (`now` is an argument). Every
-URL that comes out went through `normalize_url`, so the store can deduplicate on it.
+URL that comes out went through `normalize_url`, so the store can deduplicate on it. The
+HTML side (`parse_section`, `canonical_url`) lives in `scraper.pagelinks` and is re-exported
+here, so the pipeline imports the whole step from one place.
 
 XML is parsed without expanding entities or reading anything outside the bytes given:
 
@@ -26,19 +28,18 @@ import re
 import xml.sax as xml_sax
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import feedparser
-import lxml.html
 from lxml import etree
 from protego import Protego
 
 from scraper.errors import DiscoveryError
 from scraper.models import Link
-from scraper.urls import normalize_url, same_site
+from scraper.pagelinks import canonical_url, parse_section
+from scraper.urls import normalize_url
 
 __all__ = [
     "MAX_FEED_BYTES",
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # sitemaps.org: at most 50 MB uncompressed per file
 MAX_SITEMAP_ENTRIES = 50_000  # sitemaps.org: at most 50,000 URLs per file
-MAX_FEED_BYTES = 20 * 1024 * 1024  # a gzipped feed is inflated no further than this
+MAX_FEED_BYTES = 20 * 1024 * 1024  # a feed larger than this, inflated or not, is refused
 GZIP_MAGIC = b"\x1f\x8b"
 SITEMAP_ROOTS = ("urlset", "sitemapindex")
 # The first element's name, once comments are gone: "<?xml" and "<!DOCTYPE" do not match.
@@ -107,7 +108,7 @@ def parse_feed(data: bytes, source_url: str) -> list[Link]:
     )
     if not parsed.get("version"):
         raise DiscoveryError(source_url, f"not an RSS or Atom feed: {_not_feed_cause(parsed, xml)}")
-    links = list(_dedupe(_feed_links(parsed.entries, source_url)))
+    links = _feed_links(parsed.entries, source_url)
     _check_well_formed(parsed, links, source_url)
     return links
 
@@ -134,16 +135,24 @@ def _sax_cause(exc: xml_sax.SAXException) -> str:
     return _one_line(exc)
 
 
-def _feed_links(entries: list[Any], source_url: str) -> Iterator[Link]:
+def _feed_links(entries: list[Any], source_url: str) -> list[Link]:
+    """One link per URL, the first entry's, in feed order."""
+    found: dict[str, Link] = {}
     for entry in entries:
-        raw = entry.get("feedburner_origlink") or entry.get("link") or ""
-        try:
-            url = normalize_url(raw, source_url) if raw.strip() else ""
-        except DiscoveryError as exc:
-            logger.debug("%s: entry skipped: %s", source_url, exc)
-            continue
-        if url:
-            yield Link(url, source_url, _entry_date(entry), (entry.get("title") or "").strip() or None)
+        url = _entry_url(entry, source_url)
+        if url and url not in found:
+            found[url] = Link(url, source_url, _entry_date(entry), (entry.get("title") or "").strip() or None)
+    return list(found.values())
+
+
+def _entry_url(entry: Any, source_url: str) -> str:
+    """The entry's normalised link; "" for an entry without an http(s) one (skipped)."""
+    raw = entry.get("feedburner_origlink") or entry.get("link") or ""
+    try:
+        return normalize_url(raw, source_url) if raw.strip() else ""
+    except DiscoveryError as exc:
+        logger.debug("%s: entry skipped: %s", source_url, exc)
+        return ""
 
 
 def _entry_date(entry: Any) -> datetime | None:
@@ -238,7 +247,8 @@ def _read_sitemap_xml(xml: bytes, tally: _Tally, max_entries: int) -> None:
             tally.add(fields.get("loc", ""), published, fields.get("title"))
             _release(entry)
     except etree.XMLSyntaxError as exc:
-        raise DiscoveryError(tally.source, f"malformed sitemap XML: {_one_line(exc)}") from exc
+        # .msg holds libxml2's words and position without lxml's "(<string>, line 1)" suffix
+        raise DiscoveryError(tally.source, f"malformed sitemap XML: {_one_line(exc.msg or exc)}") from exc
 
 
 def _safe_iterparse(xml: bytes, tags: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
@@ -343,125 +353,6 @@ def sitemaps_from_robots(robots_txt: bytes | str, base_url: str) -> list[str]:
     return list(found)
 
 
-# --- HTML pages ----------------------------------------------------------------------------
-
-
-def parse_section(html: bytes | str, page_url: str, links: str | re.Pattern[str]) -> list[Link]:
-    """The article links of a section page, in page order, each once.
-
-    An <a href> is kept when its normalised URL is on the page's site (`same_site`) and
-    `links` (a regular expression) is found in it. Relative hrefs are resolved against the
-    page's <base href>, else `page_url`. A link's title is the first non-empty anchor text
-    among its anchors (an image link often comes before the headline link).
-    """
-    pattern = _compile(links, page_url)
-    doc = _parse_html(html)
-    if doc is None:
-        return []
-    found: dict[str, Link] = {}
-    for url, text in _anchors(doc, _base_url(doc, page_url)):
-        if not same_site(url, page_url) or not pattern.search(url):
-            continue
-        known = found.setdefault(url, Link(url, page_url, None, text))
-        if known.title is None and text is not None:
-            found[url] = replace(known, title=text)
-    return list(found.values())
-
-
-def canonical_url(html: bytes | str, page_url: str) -> str | None:
-    """The page's <link rel=canonical>, else its og:url, normalised; None when it has neither.
-
-    A candidate on another site is ignored: syndicated copies point their canonical at the
-    original publisher, and following it would file this site's article under another site
-    and let any page steer the crawl off the source. A canonical at the site's root from a
-    page that is not the root is ignored too: CMS templates that set one canonical on every
-    page would otherwise fold all articles into the home page.
-    """
-    doc = _parse_html(html)
-    if doc is None:
-        return None
-    base = _base_url(doc, page_url)
-    for candidate in _canonical_candidates(doc):
-        url = _usable_canonical(candidate, base, page_url)
-        if url is not None:
-            return url
-    return None
-
-
-def _compile(links: str | re.Pattern[str], page_url: str) -> re.Pattern[str]:
-    try:
-        return re.compile(links)
-    except re.error as exc:
-        raise DiscoveryError(page_url, f"bad links pattern {links!r}: {exc}") from exc
-
-
-def _parse_html(html: bytes | str) -> Any:
-    """The document, or None when there is none (empty input)."""
-    data = html.encode("utf-8") if isinstance(html, str) else html
-    # lxml guesses a charset from <meta> only when not told; UTF-8 bytes are told so.
-    parser = lxml.html.HTMLParser(encoding="utf-8" if _is_utf8(data) else None, no_network=True)
-    try:
-        return lxml.html.document_fromstring(data, parser=parser)
-    except etree.ParserError:  # "Document is empty"
-        return None
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _base_url(doc: Any, page_url: str) -> str:
-    """The page's <base href> resolved against `page_url`, else `page_url`."""
-    base = doc.find(".//base[@href]")
-    try:
-        return normalize_url(base.get("href"), page_url) if base is not None else page_url
-    except DiscoveryError:
-        return page_url  # a broken <base> is ignored, as browsers do
-
-
-def _anchors(doc: Any, base: str) -> Iterator[tuple[str, str | None]]:
-    """(normalised URL, anchor text or title) of every <a href> that is an http(s) link."""
-    for anchor in doc.iter("a"):
-        try:
-            url = normalize_url(anchor.get("href") or "", base)
-        except DiscoveryError:
-            continue  # mailto:, javascript:, tel: and broken hrefs are not articles
-        text = " ".join(anchor.text_content().split()) or (anchor.get("title") or "").strip()
-        yield url, text or None
-
-
-def _canonical_candidates(doc: Any) -> Iterator[str]:
-    for link in doc.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            yield link.get("href")
-    for meta in doc.iter("meta"):
-        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:url" and meta.get("content"):
-            yield meta.get("content")
-
-
-def _usable_canonical(candidate: str, base: str, page_url: str) -> str | None:
-    try:
-        url = normalize_url(candidate, base)
-    except DiscoveryError:
-        return None
-    if not same_site(url, page_url):
-        logger.debug("%s: canonical %s is on another site; ignored", page_url, url)
-        return None
-    if _is_root(url) and not _is_root(normalize_url(page_url)):
-        logger.debug("%s: canonical is the site root; ignored", page_url)
-        return None
-    return url
-
-
-def _is_root(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.path == "/" and not parts.query
-
-
 # --- shared --------------------------------------------------------------------------------
 
 
@@ -491,11 +382,3 @@ def _first_element(data: bytes) -> str | None:
 
 def _one_line(cause: object) -> str:
     return " ".join(str(cause).split())
-
-
-def _dedupe(links: Iterator[Link]) -> Iterator[Link]:
-    seen: set[str] = set()
-    for link in links:
-        if link.url not in seen:
-            seen.add(link.url)
-            yield link

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scraper.errors import DiscoveryError, ScraperError
 from scraper.urls import TRACKING_PARAMS, normalize_url, same_site
@@ -150,3 +152,27 @@ SAME_SITE = [
 @pytest.mark.parametrize(("url", "reference", "expected"), SAME_SITE)
 def test_same_site(url: str, reference: str, expected: bool) -> None:
     assert same_site(url, reference) is expected
+
+
+PATH_TEXT = st.text(max_size=30)
+
+
+@given(
+    scheme=st.sampled_from(["http", "HTTP", "https", "HtTpS"]),
+    host=st.sampled_from(["example.com", "WWW.Example.COM", "bücher.example", "127.0.0.1", "[::1]"]),
+    port=st.sampled_from(["", ":80", ":443", ":8080"]),
+    path=PATH_TEXT,
+    query=PATH_TEXT,
+    fragment=PATH_TEXT,
+)
+def test_normalised_urls_are_fixed_points(
+    scheme: str, host: str, port: str, path: str, query: str, fragment: str
+) -> None:
+    url = f"{scheme}://{host}{port}/{path}?{query}#{fragment}"
+    try:
+        once = normalize_url(url)
+    except DiscoveryError:
+        return  # e.g. a "#" or "?" inside the generated path makes another, refusable URL
+    assert normalize_url(once) == once
+    assert once.startswith(("http://", "https://")) and "#" not in once
+    assert once.isascii() and " " not in once
