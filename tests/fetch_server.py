@@ -45,14 +45,18 @@ LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 DEFAULT_ROBOTS = "User-agent: *\nDisallow: /private\n"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Seen:
-    """One request as the server saw it, with monotonic start and end times."""
+    """One request as the server saw it: logged on arrival, so a client that has its answer finds it here.
+
+    `start` is when the request arrived and `replied` when the answer began (monotonic): a client cannot have
+    read a response before `replied`, so `next.start >= previous.replied` proves the requests did not overlap.
+    """
 
     path: str
     headers: dict[str, str]
     start: float
-    end: float
+    replied: float = float("inf")
 
 
 class Server(ThreadingHTTPServer):
@@ -96,15 +100,20 @@ class Handler(BaseHTTPRequestHandler):
 
     server: Server
 
+    seen: Seen
+
     def do_GET(self) -> None:
-        start = time.monotonic()
+        self.seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+        with self.server.lock:
+            self.server.log.append(self.seen)
         parts = urlsplit(self.path)
         route = parts.path.strip("/").split("/")[0].replace(".", "_") or "page"
         with contextlib.suppress(OSError):  # the client hung up: expected for caps and timeouts
             getattr(self, f"route_{route}", self.route_missing)(parts.path, parse_qs(parts.query))
-        seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, start, time.monotonic())
-        with self.server.lock:
-            self.server.log.append(seen)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.seen.replied = min(self.seen.replied, time.monotonic())
+        super().send_response(code, message)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""

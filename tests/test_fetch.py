@@ -305,7 +305,7 @@ def test_one_host_gets_one_request_at_a_time_spaced_by_delay(server: Server) -> 
     seen = sorted((s for s in server.hits("/slow") if marker in s.path), key=lambda s: s.start)
     assert len(seen) == 4
     for before, after in itertools.pairwise(seen):
-        assert after.start >= before.end, "two requests to one host overlapped"
+        assert after.start >= before.replied, "two requests to one host overlapped"
         assert after.start - before.start >= 0.15, "requests to one host closer than delay"
 
 
