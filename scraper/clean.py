@@ -9,18 +9,18 @@ can crash the process, so no node is ever read after any of its ancestors was de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.models import Removal
-from scraper.rules import SiteRules, TeaserRule
+from scraper.rules import SelectorRule, SiteRules, TeaserRule
 
 __all__ = ["Pruned", "prune_html"]
 
-# A node holding this share of the page's visible text is a container, never noise: a too-broad
-# selector (say [class*=share] on a wrapper) must not take the article with it.
+# A node holding as much text as this share of the page's paragraph text is a container, never noise:
+# a too-broad selector (say [class*=share] on a wrapper) must not take the article with it.
 MAX_DROP_SHARE = 0.4
 MIN_CONTAINER_CHARS = 200
 # Below this much paragraph text the page has no <p> article, so the <br>-split text block is its body.
@@ -77,9 +77,12 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
     body = tree.body
     if root is None or body is None:
         return Pruned(html, ())
-    guard = _make_guard(body)
-    removals = _decompose(_selector_cuts(root, rules, guard))
-    removals += _decompose(_link_paragraph_cuts(body, guard))
+    guard = _make_guard(body, _hinted_body(tree, rules.body))
+    removals: list[Removal] = []
+    for rule in rules.drop:
+        # Rule by rule, so each next rule searches the tree the previous ones shrank.
+        removals += _decompose(_selector_cuts(root, rule, guard), guard.keep)
+    removals += _decompose(_link_paragraph_cuts(body, guard), guard.keep)
     removals += _decompose(_teaser_cuts(body, rules.teaser))
     return Pruned(tree.html or "", tuple(removals), _find_body(tree, rules.body))
 
@@ -93,45 +96,65 @@ def _flat(node: LexborNode) -> str:
     return " ".join((node.text(separator=" ") or "").split())
 
 
-def _make_guard(body: LexborNode) -> _Guard:
-    invisible = sum(_chars(n.text()) for n in body.css(",".join(sorted(INVISIBLE_TAGS))))
-    visible = _chars(body.text()) - invisible
-    keep: set[int] = set()
-    node = _main_container(body)
+def _make_guard(body: LexborNode, hinted: LexborNode | None) -> _Guard:
+    """Protect the site's body container and the main text container (and all above them).
+
+    Real pages nest the body inside wrappers whose classes match generic noise selectors
+    (okezone's article sits in 'div.detail-content selectionShareable', which [class*=share] matches;
+    nypost's in 'entry-content-read-more').
+    """
+    main, text_chars = _main_text(body)
+    keep = _with_ancestors(hinted) | _with_ancestors(main)
+    return _Guard(frozenset(keep), max(int(MAX_DROP_SHARE * text_chars), MIN_CONTAINER_CHARS))
+
+
+def _with_ancestors(node: LexborNode | None) -> set[int]:
+    ids: set[int] = set()
     while node is not None:
-        keep.add(node.mem_id)
+        ids.add(node.mem_id)
         node = node.parent
-    return _Guard(frozenset(keep), max(int(MAX_DROP_SHARE * visible), MIN_CONTAINER_CHARS))
+    return ids
 
 
-def _main_container(body: LexborNode) -> LexborNode | None:
-    """The element that directly holds the most paragraph text: <p> children, else <br>-split text."""
-    best = _best_parent(body.css("p"), lambda p: _chars(p.text()))
+def _hinted_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> LexborNode | None:
+    return next((n for n in (tree.css_first(s) for s in selectors) if n is not None), None)
+
+
+def _main_text(body: LexborNode) -> tuple[LexborNode | None, int]:
+    """The element that directly holds the most paragraph text, and the size of the page's text.
+
+    Paragraph text is <p> text; a page without a <p> article holds it as <br>-split text in one element.
+    """
+    sizes = [(p, _chars(p.text())) for p in body.css("p")]
+    total = sum(size for _, size in sizes)
+    best = _best_parent(sizes)
     if best is not None and best[0] >= MIN_P_ARTICLE_CHARS:
-        return best[1]
-    by_br = _best_parent(body.css("br"), lambda br: 1)
-    return by_br[1] if by_br is not None else None
+        return best[1], total
+    by_br = _best_parent((br, 1) for br in body.css("br"))
+    if by_br is None:
+        return None, total
+    return by_br[1], max(total, _chars(by_br[1].text()))
 
 
-def _best_parent(children: Iterable[LexborNode], weight: Callable[[LexborNode], int]) -> tuple[int, LexborNode] | None:
+def _best_parent(children: Iterable[tuple[LexborNode, int]]) -> tuple[int, LexborNode] | None:
+    """The parent with the greatest sum of its children's weights, and that sum."""
     scores: dict[int, tuple[int, LexborNode]] = {}
-    for child in children:
+    for child, weight in children:
         parent = child.parent
         if parent is not None:
             score = scores.get(parent.mem_id, (0, parent))[0]
-            scores[parent.mem_id] = (score + weight(child), parent)
+            scores[parent.mem_id] = (score + weight, parent)
     return max(scores.values(), key=lambda s: s[0], default=None)
 
 
-def _selector_cuts(root: LexborNode, rules: SiteRules, guard: _Guard) -> Iterator[_Cut]:
-    """Every node a drop rule matches, unless the guard protects it."""
-    for rule in rules.drop:
-        seen: set[int] = set()
-        # A selector group returns a node once per selector it matches: dedupe before any cut.
-        for node in root.css(", ".join(rule.selectors)):
-            if node.mem_id not in seen and not _protected(node, guard):
-                seen.add(node.mem_id)
-                yield _Cut(node, rule.name)
+def _selector_cuts(root: LexborNode, rule: SelectorRule, guard: _Guard) -> Iterator[_Cut]:
+    """Every node the rule matches, unless the guard protects it."""
+    seen: set[int] = set()
+    # A selector group returns a node once per selector it matches: dedupe before any cut.
+    for node in root.css(", ".join(rule.selectors)):
+        if node.mem_id not in seen and not _protected(node, guard):
+            seen.add(node.mem_id)
+            yield _Cut(node, rule.name)
 
 
 def _protected(node: LexborNode, guard: _Guard) -> bool:
@@ -166,13 +189,19 @@ def _link_chars(node: LexborNode) -> int:
 
 
 def _teaser_cuts(body: LexborNode, teasers: tuple[TeaserRule, ...]) -> Iterator[_Cut]:
-    """For each label ("Baca juga:"), its teaser block, or else the label and the titles after it."""
+    """For each label ("Baca juga:"), its teaser block, or else the label and the titles after it.
+
+    A label inside other text with no title after it may be a plain word ("Related" in a table
+    cell), so it stays; a label that is a line of its own goes even without titles (NOISE.md seed 001).
+    """
     for label, rule in _find_labels(body, teasers):
         block = _teaser_block(label)
         if block is not None:
             yield _Cut(block, rule)
-        else:
-            yield from (_Cut(n, rule) for n in _label_and_titles(label))
+            continue
+        nodes = list(_label_and_titles(label))
+        if len(nodes) > 1 or label.is_element_node:
+            yield from (_Cut(n, rule) for n in nodes)
 
 
 def _find_labels(body: LexborNode, teasers: tuple[TeaserRule, ...]) -> Iterator[tuple[LexborNode, str]]:
@@ -232,13 +261,16 @@ def _is_title(node: LexborNode) -> bool:
     return 0 < size <= MAX_TEASER_CHARS and _link_chars(node) >= MIN_LINK_SHARE * size
 
 
-def _decompose(cuts: Iterable[_Cut]) -> list[Removal]:
-    """Decompose the outermost of `cuts` (an inner one goes with its ancestor) and log each."""
+def _decompose(cuts: Iterable[_Cut], keep: frozenset[int] = frozenset()) -> list[Removal]:
+    """Decompose the outermost of `cuts` (an inner one goes with its ancestor) and log each.
+
+    `keep` holds nodes that are never cut, with all their ancestors: the search upwards stops there.
+    """
     chosen = list(cuts)
     ids = {cut.node.mem_id for cut in chosen}
     outermost: dict[int, _Cut] = {}
     for cut in chosen:
-        if cut.node.mem_id not in outermost and not _has_ancestor_in(cut.node, ids):
+        if cut.node.mem_id not in outermost and not _has_ancestor_in(cut.node, ids, keep):
             outermost[cut.node.mem_id] = cut
     removals = [_removal(cut) for cut in outermost.values()]
     for cut in outermost.values():
@@ -246,9 +278,9 @@ def _decompose(cuts: Iterable[_Cut]) -> list[Removal]:
     return [r for r in removals if r is not None]
 
 
-def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
+def _has_ancestor_in(node: LexborNode, ids: set[int], keep: frozenset[int]) -> bool:
     parent = node.parent
-    while parent is not None:
+    while parent is not None and parent.mem_id not in keep:
         if parent.mem_id in ids:
             return True
         parent = parent.parent
@@ -263,8 +295,12 @@ def _removal(cut: _Cut) -> Removal | None:
 
 
 def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
+    """The HTML of the first body hint that matches exactly once and holds real text.
+
+    A selector that matches several nodes (articleBody split in parts, a listing page) is no body.
+    """
     for selector in selectors:
-        node = tree.css_first(selector)
-        if node is not None and _chars(node.text()) > MIN_CONTAINER_CHARS:
-            return node.html
+        nodes = tree.css(selector)
+        if len(nodes) == 1 and _chars(nodes[0].text()) > MIN_CONTAINER_CHARS:
+            return nodes[0].html
     return None

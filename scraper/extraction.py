@@ -18,7 +18,6 @@ __all__ = ["Extracted", "extract_main"]
 logger = logging.getLogger(__name__)
 
 WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
-TITLE_TOKEN = re.compile(r"\w+")
 # trafilatura discards trees past this many elements; ours are pruned first, so it rarely bites.
 MAX_TREE_SIZE = 200_000
 
@@ -55,7 +54,7 @@ def extract_main(html: str, url: str | None) -> Extracted:
         return Extracted(())
     text = doc.text or ""
     return Extracted(
-        paragraphs=drop_title(split_paragraphs(text), doc.title),
+        paragraphs=split_paragraphs(text),
         title=doc.title or None,
         author=doc.author or None,
         date=doc.date or None,
@@ -70,17 +69,6 @@ def split_paragraphs(text: str) -> tuple[str, ...]:
     """One paragraph a non-empty line, inner whitespace collapsed."""
     lines = (WS.sub(" ", line).strip() for line in text.splitlines())
     return tuple(line for line in lines if line)
-
-
-def drop_title(paragraphs: tuple[str, ...], title: str | None) -> tuple[str, ...]:
-    """The paragraphs without a leading headline: it is the article's title, kept in `Article.title`."""
-    if paragraphs and title and _title_key(paragraphs[0]) == _title_key(title):
-        return paragraphs[1:]
-    return paragraphs
-
-
-def _title_key(text: str) -> str:
-    return " ".join(TITLE_TOKEN.findall(text.casefold()))
 
 
 def _make_config() -> ConfigParser:
