@@ -24,6 +24,7 @@ is left to a later run. Errors, all with ``.url`` = the URL asked for:
   redirect loop or too many, non-public address, TLS failure (never retried, never with verification off).
 
 ``Page.content`` is the body with Content-Encoding undone and nothing else: charset decoding is the cleaner's job.
+Reading the body under its caps and the content-type rules live in `scraper.fetch_body`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import logging
 import random
 import socket
 import ssl
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -47,6 +47,7 @@ from protego import Protego
 
 from scraper.config import Settings
 from scraper.errors import FetchError, PermanentFetchError, TransientFetchError
+from scraper.fetch_body import ANY, HTML, XML, Accept, check_type, media_type, read_body, sniff
 from scraper.models import Page
 
 __all__ = ["ANY", "HTML", "XML", "Accept", "Fetcher", "backoff_delay", "parse_retry_after"]
@@ -57,50 +58,10 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
-
-@dataclass(frozen=True, slots=True)
-class Accept:
-    """The media types a fetch accepts (empty: any) and the Accept header that asks for them."""
-
-    name: str  # in the error: "not HTML (image/png)"
-    types: frozenset[str]
-    header: str
-
-    def allows(self, media_type: str) -> bool:
-        """Whether a response of `media_type` (lower case, no parameters) is wanted."""
-        return not self.types or media_type in self.types
-
-
-HTML = Accept(
-    "HTML",
-    frozenset({"text/html", "application/xhtml+xml"}),
-    "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
-)
-# Feeds and sitemaps: misconfigured servers label them text/html or text/plain, and serve .xml.gz as
-# gzip or octet-stream; the discovery parser decides what the bytes are. Images and PDFs stay out.
-XML = Accept(
-    "XML",
-    frozenset(
-        {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml"}
-        | {"text/html", "text/plain", "application/gzip", "application/x-gzip", "application/octet-stream"}
-    ),
-    "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1",
-)
-ANY = Accept("any", frozenset(), "*/*")
-
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # A server that drips one byte per `timeout` never trips the per-read timeout; this bounds a whole request.
 TOTAL_TIMEOUT_FACTOR = 6
 MAX_RETRY_AFTER = timedelta(days=365)  # a bigger Retry-After is nonsense and would overflow datetime
-SIGNATURES = (
-    (b"\x89PNG", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF8", "image/gif"),
-    (b"%PDF", "application/pdf"),
-    (b"\x1f\x8b", "application/gzip"),
-    (b"PK\x03\x04", "application/zip"),
-)
-XML_ROOTS = (b"<?xml", b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf")
 
 
 @dataclass(slots=True)
@@ -263,10 +224,10 @@ class Fetcher:
             return _Response(url, status, headers, self._clock())
         declared = headers.get("content-type")
         if declared:  # checked before the body, so a 50 MB PDF is never downloaded
-            _check_type(url, _media_type(declared), accept)
-        content = await _read_body(url, response, self.settings)
+            check_type(url, media_type(declared), accept)
+        content = await read_body(url, response, self.settings)
         if not declared:
-            _check_type(url, _sniff(content), accept)
+            check_type(url, sniff(content), accept)
         return _Response(url, status, headers, self._clock(), content)
 
     @asynccontextmanager
@@ -457,82 +418,3 @@ def _caused_by_tls(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _check_type(url: str, media_type: str, accept: Accept) -> None:
-    if not accept.allows(media_type):
-        raise PermanentFetchError(url, f"not {accept.name} ({media_type})")
-
-
-def _media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
-
-
-def _sniff(content: bytes) -> str:
-    """The media type of a body sent without Content-Type, from its first bytes."""
-    for magic, media_type in SIGNATURES:
-        if content.startswith(magic):
-            return media_type
-    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if b"<html" in head or head.startswith(b"<!doctype html"):
-        return "text/html"
-    if head.startswith(XML_ROOTS):
-        return "application/xml"
-    if head.startswith(b"<"):
-        return "text/html"
-    return "application/octet-stream" if b"\x00" in head else "text/plain"
-
-
-async def _read_body(url: str, response: httpx.Response, settings: Settings) -> bytes:
-    """The body, decoded, aborted as soon as it passes either cap."""
-    limit = settings.max_body_bytes
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise PermanentFetchError(url, f"too large: Content-Length {length} > {limit} bytes")
-    inflater = _Inflater(url, response.headers.get("content-encoding"), settings.max_decompressed_bytes)
-    chunks = []
-    async for chunk in response.aiter_raw():
-        if response.num_bytes_downloaded > limit:
-            raise PermanentFetchError(url, f"too large: over {limit} bytes")
-        chunks.append(inflater.feed(chunk))
-    chunks.append(inflater.feed(b"", final=True))
-    return b"".join(chunks)
-
-
-class _Inflater:
-    """Undoes Content-Encoding chunk by chunk, never producing more than `limit` bytes: a gzip bomb stops there.
-
-    httpx's own decoders inflate a whole network chunk at once (a 64 KB chunk of zeros is 64 MB), hence this.
-    """
-
-    def __init__(self, url: str, encoding: str | None, limit: int) -> None:
-        self._url, self._limit, self._total = url, limit, 0
-        self._encoding = (encoding or "identity").strip().lower()
-        if self._encoding in ("gzip", "x-gzip"):
-            self._zlib: zlib._Decompress | None = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        elif self._encoding == "deflate":
-            self._zlib = zlib.decompressobj()
-        elif self._encoding == "identity":
-            self._zlib = None
-        else:
-            raise PermanentFetchError(url, f"unsupported Content-Encoding {self._encoding!r}")
-
-    def feed(self, data: bytes, *, final: bool = False) -> bytes:
-        """The decoded bytes of `data`; `final` flushes what the decompressor still holds."""
-        out = data if self._zlib is None else self._inflate(data, final)
-        self._total += len(out)
-        if self._total > self._limit:
-            raise PermanentFetchError(self._url, f"too large: decompresses past {self._limit} bytes")
-        return out
-
-    def _inflate(self, data: bytes, final: bool) -> bytes:
-        assert self._zlib is not None
-        room = self._limit - self._total + 1  # one byte more than allowed tells "over the cap"
-        try:
-            return self._zlib.flush() if final else self._zlib.decompress(data, room)
-        except zlib.error as exc:
-            if self._encoding == "deflate" and self._total == 0:
-                # "deflate" should be zlib-wrapped, but some servers send raw deflate (httpx tolerates it too).
-                self._encoding, self._zlib = "raw deflate", zlib.decompressobj(-zlib.MAX_WBITS)
-                return self._inflate(data, final)
-            raise PermanentFetchError(self._url, f"corrupt {self._encoding} body: {exc}") from exc

@@ -25,6 +25,7 @@ import pytest
 from scraper.config import Settings
 from scraper.errors import FetchError, PermanentFetchError, TransientFetchError
 from scraper.fetch import ANY, HTML, XML, Accept, Fetcher, backoff_delay, parse_retry_after
+from scraper.fetch_body import sniff
 from scraper.models import Page
 from tests.fetch_server import ETAG, FEED, LAST_MODIFIED, PAGE_BYTES, Server, serve
 
@@ -602,3 +603,22 @@ def test_a_name_that_does_not_resolve_is_transient_with_a_retry_time() -> None:
     with pytest.raises(TransientFetchError, match=r"cannot resolve gone\.example") as caught:
         run(go())
     assert caught.value.retry_at is not None and caught.value.retry_at > datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\xef\xbb\xbf  <!DOCTYPE html><html>", "text/html"),
+        (b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">', "text/html"),
+        (b'<?xml version="1.0"?><urlset>', "application/xml"),
+        (b"<rss version='2.0'>", "application/xml"),
+        (b"<div>a fragment</div>", "text/html"),
+        (b"%PDF-1.7", "application/pdf"),
+        (b"\x1f\x8b\x08\x00", "application/gzip"),
+        (b"\x00\x01\x02 binary", "application/octet-stream"),
+        (b"just words", "text/plain"),
+        (b"", "text/plain"),
+    ],
+)
+def test_sniff_names_a_body_sent_without_content_type(head: bytes, expected: str) -> None:
+    assert sniff(head) == expected
