@@ -178,6 +178,8 @@ class Fetcher:
                     return response
                 seen.append(_next_hop(response, seen, self.settings.max_redirects))
         except FetchError as exc:
+            if exc.url == url:
+                raise
             raise _against(exc, url) from exc
 
     async def _with_retries(self, url: str, headers: dict[str, str], accept: Accept) -> _Response:
@@ -391,18 +393,14 @@ def _next_hop(response: _Response, seen: list[str], cap: int) -> str:
 
 
 def _against(exc: FetchError, url: str) -> FetchError:
-    """`exc` reported against the URL asked for, naming the redirect hop where it happened."""
-    if exc.url == url:
-        return exc
+    """`exc`, which happened at a redirect hop, reported against the URL asked for."""
     if isinstance(exc, TransientFetchError):
         return TransientFetchError(url, f"redirected to {exc}", exc.retry_at)
     return PermanentFetchError(url, f"redirected to {exc}")
 
 
 def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
-    if isinstance(
-        exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError
-    ):  # our request is wrong: retrying repeats it
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):  # our request is wrong; no retry helps
         return PermanentFetchError(url, f"cannot send the request: {exc}")
     if isinstance(exc, httpx.ConnectError) and _caused_by_tls(exc):
         # A bad certificate or handshake will not heal by retrying, and verification is never turned off.

@@ -8,6 +8,7 @@ Routes (GET):
 - ``/flaky/<token>?fails=N&code=C&retry_after=R``  status C (with Retry-After R; ``date:S`` means an HTTP-date
   S seconds ahead) for the first N requests of that token, then the page
 - ``/slow?seconds=S``             the page after S seconds
+- ``/drip?seconds=S``             one byte every 0.1 s for S seconds: no single read ever times out
 - ``/reset``                      promises 10000 bytes, sends 100, then resets the connection
 - ``/redirect/<n>``               a chain of n redirects ending at ``/redirect/0`` (the page)
 - ``/loop/a``, ``/loop/b``        redirect to each other
@@ -163,6 +164,13 @@ class Handler(BaseHTTPRequestHandler):
     def route_slow(self, path: str, query: dict[str, list[str]]) -> None:
         time.sleep(float(query["seconds"][0]))
         self.send_page()
+
+    def route_drip(self, path: str, query: dict[str, list[str]]) -> None:
+        ticks = int(float(query["seconds"][0]) / 0.1)
+        self.send(200, b"", {"Content-Type": "text/html", "Content-Length": str(ticks)})
+        for _ in range(ticks):
+            time.sleep(0.1)
+            self.wfile.write(b"a")
 
     def route_reset(self, path: str, query: dict[str, list[str]]) -> None:
         self.send_response(200)

@@ -206,6 +206,13 @@ def test_a_response_slower_than_the_timeout_is_transient(server: Server) -> None
     assert time.monotonic() - started < 1.2
 
 
+def test_a_body_dripped_slower_than_the_whole_request_deadline_times_out(server: Server) -> None:
+    started = time.monotonic()  # timeout 0.2 s per read, so the deadline is 0.2 * TOTAL_TIMEOUT_FACTOR = 1.2 s
+    error = fetch_error(server.url("/drip?seconds=4"), settings(timeout=0.2, max_retries=0))
+    assert isinstance(error, TransientFetchError) and "timed out" in str(error)
+    assert time.monotonic() - started < 3.0
+
+
 def test_a_connection_reset_mid_body_is_transient(server: Server) -> None:
     error = fetch_error(server.url("/reset"), settings(max_retries=0))
     assert isinstance(error, TransientFetchError) and "connection failed" in str(error)
