@@ -57,6 +57,7 @@ class Settings:
     keep_raw: bool = True  # keep the raw HTML so pages can be re-cleaned when rules improve
     db: str = "scraper.db"
     lock_ttl: float = 3600.0  # seconds before a crashed run's lock expires
+    recheck_hours: float = 0.0  # re-fetch stored articles (conditional GET) last checked this long ago; 0: never
 
     def __post_init__(self) -> None:
         for name in (
@@ -65,6 +66,7 @@ class Settings:
             "backoff_base",
             "backoff_max",
             "max_retry_wait",
+            "recheck_hours",
             "robots_ttl",
             "max_age_days",
             "lock_ttl",

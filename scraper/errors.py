@@ -9,7 +9,8 @@
     ├── DiscoveryError (.source)  a feed or sitemap that cannot be read, a URL that is not http(s)
     ├── ExtractError (.url)       nothing article-like in the page, or input that is not a page
     ├── RulesError (.path, .key)  a rules or config file is wrong
-    └── StoreError                the database refused
+    ├── StoreError                the database refused
+    └── LockedError (.holder)     another run holds the run lock
 
 Every message is one line that names the input and the cause.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "DiscoveryError",
     "ExtractError",
     "FetchError",
+    "LockedError",
     "PermanentFetchError",
     "RulesError",
     "ScraperError",
@@ -84,3 +86,11 @@ class RulesError(ScraperError):
 
 class StoreError(ScraperError):
     """The database refused an operation."""
+
+
+class LockedError(ScraperError):
+    """Another run holds the run lock: a scheduled run overlapping the last one exits with this."""
+
+    def __init__(self, message: str, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder

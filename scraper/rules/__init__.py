@@ -21,6 +21,7 @@ Sections of a rules file (every one optional)::
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -122,6 +123,7 @@ class RuleBook:
 
     generic: SiteRules
     sites: tuple[SiteRules, ...]
+    version: str = "custom"  # a digest of the rules files: stored with each article, so re-cleans are traceable
 
     def for_host(self, host: str | None) -> SiteRules:
         """Generic rules merged with the rules of the site that owns `host` (suffix match)."""
@@ -153,9 +155,18 @@ def load_rulebook(directory: Path | str = DEFAULT_RULES_DIR) -> RuleBook:
     if not generic_path.is_file():
         raise RulesError(str(generic_path), "", "generic rules file not found")
     generic = load_rules_file(generic_path, is_site=False)
-    sites = tuple(load_rules_file(p, is_site=True) for p in sorted((directory / "sites").glob("*.toml")))
+    site_paths = sorted((directory / "sites").glob("*.toml"))
+    sites = tuple(load_rules_file(p, is_site=True) for p in site_paths)
     _check_unique_hosts(sites)
-    return RuleBook(generic=generic, sites=sites)
+    return RuleBook(generic=generic, sites=sites, version=_digest([generic_path, *site_paths]))
+
+
+def _digest(paths: list[Path]) -> str:
+    """A short digest of the files' names and bytes: the rules version stored with every article."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,370 @@
+"""The one orchestrator: discover -> fetch -> clean -> store, one pass at a time.
+
+This is the only module that catches `ScraperError` per URL: every failure becomes a row in the store
+(the frontier's last cause and error) and a count in the run's stats, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import re
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from scraper.cleaner import extract
+from scraper.config import Config, Settings, Source
+from scraper.discover import canonical_url, parse_feed, parse_section, parse_sitemap, sitemaps_from_robots
+from scraper.errors import (
+    DiscoveryError,
+    ExtractError,
+    FetchError,
+    LockedError,
+    ScraperError,
+    TransientFetchError,
+)
+from scraper.fetch import ANY, HTML, XML, Fetcher
+from scraper.metadata import host_of
+from scraper.models import Article, Link, Page
+from scraper.rules import RuleBook, default_rulebook
+from scraper.store import Store
+from scraper.store.records import FrontierEntry
+from scraper.urls import normalize_url, same_site
+
+__all__ = ["Clock", "RunReport", "clean_page", "failure_cause", "reprocess", "run_pass", "utcnow"]
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[int, int], None]
+RUN_LOCK = "run"
+LOCK_POLL_SECONDS = 5.0
+MAX_SITEMAP_DEPTH = 2  # robots.txt -> index -> urlset
+MAX_CHILD_SITEMAPS = 20  # per sitemap index: the newest first, archives are not news
+# Failure causes for `stats`, read from the fetch errors' one-line messages (first match wins).
+CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (cause, re.compile(pattern, re.IGNORECASE))
+    for cause, pattern in (
+        ("robots", r"robots\.txt"),
+        ("http-404", r"HTTP 404"),
+        ("http-410", r"HTTP 410"),
+        ("http-429", r"HTTP 429|pause of"),
+        ("http-5xx", r"HTTP 5\d\d"),
+        ("http-4xx", r"HTTP 4\d\d"),
+        ("timeout", r"timed out"),
+        ("tls", r"TLS"),
+        ("too-large", r"too large|over the .*limit|larger than"),
+        ("not-html", r"not HTML"),
+        ("redirect", r"redirect"),
+        ("dns", r"cannot resolve"),
+        ("private-address", r"non-public"),
+        ("connection", r"connection|cannot send"),
+    )
+)
+
+
+def utcnow() -> datetime:
+    """The real clock; everything below takes the clock as an argument."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunReport:
+    """What one pass did: counts for the summary line and the `runs` table."""
+
+    run_id: int | None = None
+    sources: int = 0
+    sources_reached: int = 0
+    stats: Counter[str] = field(default_factory=Counter)
+    source_errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """The pass completed and at least one source answered (or there were none)."""
+        return self.sources == 0 or self.sources_reached > 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "ok": self.ok,
+            "sources": self.sources,
+            "sources_reached": self.sources_reached,
+            "stats": dict(sorted(self.stats.items())),
+            "source_errors": list(self.source_errors),
+        }
+
+
+def failure_cause(exc: ScraperError) -> str:
+    """A short cause for stats: 'http-404', 'timeout', 'robots', 'extract', ..."""
+    if isinstance(exc, ExtractError):
+        return "extract"
+    message = str(exc)
+    for cause, pattern in CAUSES:
+        if pattern.search(message):
+            return cause
+    return "transient" if isinstance(exc, TransientFetchError) else "permanent"
+
+
+async def run_pass(
+    config: Config,
+    store: Store,
+    *,
+    clock: Clock = utcnow,
+    fetcher: Fetcher | None = None,
+    rules: RuleBook | None = None,
+    wait: bool = False,
+    progress: Progress | None = None,
+) -> RunReport:
+    """One pass: take the run lock, discover, fetch what is due, clean, store; the report of it.
+
+    Raises `LockedError` if another run holds the lock (after waiting up to the lock's TTL with `wait`).
+    """
+    settings = config.settings
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    await _acquire(store, owner, settings, clock, wait)
+    report = RunReport(sources=len(config.sources))
+    try:
+        report.run_id = store.start_run(clock())
+        async with _fetcher(settings, clock, fetcher) as client:
+            crawl = _Crawl(settings, store, client, clock, rules or default_rulebook(), report, owner, progress)
+            await crawl.discover_all(config.sources)
+            await crawl.fetch_due(limit=settings.max_urls_per_source * max(1, len(config.sources)))
+        store.finish_run(report.run_id, dict(report.stats), clock())
+    finally:
+        store.release_lock(RUN_LOCK, owner)
+    return report
+
+
+async def _acquire(store: Store, owner: str, settings: Settings, clock: Clock, wait: bool) -> None:
+    ttl = timedelta(seconds=settings.lock_ttl)
+    deadline = clock() + ttl
+    while not store.acquire_lock(RUN_LOCK, owner, clock(), ttl):
+        holder = store.lock_holder(RUN_LOCK, clock())
+        who = (
+            f"{holder.owner} since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC, until {holder.expires_at:%H:%M:%S}"
+            if holder
+            else "?"
+        )
+        if not wait or clock() >= deadline:
+            raise LockedError(f"another run holds the lock ({who}); not starting", holder.owner if holder else None)
+        logger.info("waiting for the run lock held by %s", who)
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+
+
+class _OwnedFetcher:
+    """`async with` over a fetcher we made (closed at the end) or one the caller lent (left open)."""
+
+    def __init__(self, fetcher: Fetcher, owned: bool) -> None:
+        self.fetcher, self.owned = fetcher, owned
+
+    async def __aenter__(self) -> Fetcher:
+        return self.fetcher
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.owned:
+            await self.fetcher.aclose()
+
+
+def _fetcher(settings: Settings, clock: Clock, fetcher: Fetcher | None) -> _OwnedFetcher:
+    return _OwnedFetcher(fetcher, False) if fetcher is not None else _OwnedFetcher(Fetcher(settings, clock=clock), True)
+
+
+@dataclass
+class _Crawl:
+    settings: Settings
+    store: Store
+    fetcher: Fetcher
+    clock: Clock
+    rules: RuleBook
+    report: RunReport
+    owner: str
+    progress: Progress | None
+
+    # ------------------------------------------------------------------ discovery
+
+    async def discover_all(self, sources: Iterable[Source]) -> None:
+        for source in sources:
+            links, reached = await self.discover_source(source)
+            self.report.sources_reached += reached
+            self.report.stats["discovered"] += len(links)
+            self.report.stats["new_urls"] += self._add_links(links[: self.settings.max_urls_per_source])
+
+    async def discover_source(self, source: Source) -> tuple[list[Link], bool]:
+        """Every article link the source's inputs give; whether any input answered."""
+        links: list[Link] = [Link(u, source="config") for u in source.urls]
+        reached = bool(source.urls)
+        inputs: list[tuple[str, str]] = [("feed", u) for u in source.feeds] + [("sitemap", u) for u in source.sitemaps]
+        inputs += [("section", s.url) for s in source.sections]
+        patterns = {s.url: s.links for s in source.sections}
+        for kind, url in inputs:
+            try:
+                found = await self._discover_input(kind, url, patterns.get(url, ""), depth=0)
+            except (FetchError, DiscoveryError) as exc:
+                self._source_failed(source, exc)
+                continue
+            reached = True
+            links.extend(link for link in found if same_site(link.url, url))
+        return _unique(links), reached
+
+    async def _discover_input(self, kind: str, url: str, pattern: str, depth: int) -> list[Link]:
+        if kind == "section":
+            page = await self.fetcher.fetch_page(url, accept=HTML)
+            return parse_section(page.content, page.final_url, pattern)
+        if kind == "feed":
+            page = await self.fetcher.fetch_page(url, accept=XML)
+            return parse_feed(page.content, page.final_url)
+        return await self._sitemap_links(url, depth)
+
+    async def _sitemap_links(self, url: str, depth: int) -> list[Link]:
+        if url.rstrip("/").endswith("/robots.txt"):
+            page = await self.fetcher.fetch_page(url, accept=ANY)
+            children = sitemaps_from_robots(page.content, page.final_url)
+            return await self._child_sitemaps(children, depth)
+        page = await self.fetcher.fetch_page(url, accept=XML)
+        max_age = timedelta(days=self.settings.max_age_days)
+        sitemap = parse_sitemap(page.content, page.final_url, now=self.clock(), max_age=max_age)
+        self.report.stats["sitemap_old"] += sitemap.old
+        return list(sitemap.links) + await self._child_sitemaps(list(sitemap.sitemaps), depth)
+
+    async def _child_sitemaps(self, urls: list[str], depth: int) -> list[Link]:
+        links: list[Link] = []
+        if depth >= MAX_SITEMAP_DEPTH:
+            return links
+        for child in urls[:MAX_CHILD_SITEMAPS]:
+            try:
+                links.extend(await self._sitemap_links(child, depth + 1))
+            except (FetchError, DiscoveryError) as exc:
+                self.report.source_errors.append(str(exc))
+                logger.warning("child sitemap failed: %s", exc, extra={"url": child})
+        return links
+
+    def _source_failed(self, source: Source, exc: ScraperError) -> None:
+        self.report.stats["source_failures"] += 1
+        self.report.source_errors.append(f"{source.name}: {exc}")
+        logger.warning("source %s: %s", source.name, exc, extra={"site": source.name})
+
+    def _add_links(self, links: list[Link]) -> int:
+        by_site: dict[str, list[Link]] = {}
+        for link in links:
+            by_site.setdefault(host_of(link.url) or "", []).append(link)
+        return sum(self.store.add_links(group, site, self.clock()) for site, group in by_site.items())
+
+    # ------------------------------------------------------------------ fetch, clean, store
+
+    async def fetch_due(self, limit: int) -> None:
+        now = self.clock()
+        hours = self.settings.recheck_hours
+        recheck = now - timedelta(hours=hours) if hours > 0 else None
+        due = self.store.due_urls(now, limit, recheck_before=recheck)
+        done = 0
+        self._tick(done, len(due))
+
+        async def one(entry: FrontierEntry) -> None:
+            nonlocal done
+            await self.process(entry)
+            done += 1
+            self._tick(done, len(due))
+
+        await asyncio.gather(*(one(entry) for entry in due))
+
+    def _tick(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+        if done and done % 50 == 0:  # a long run keeps its lock alive
+            self.store.acquire_lock(RUN_LOCK, self.owner, self.clock(), timedelta(seconds=self.settings.lock_ttl))
+
+    async def process(self, entry: FrontierEntry) -> None:
+        """Fetch one URL, clean it, store the result or the failure: never raises a ScraperError."""
+        try:
+            page = await self.fetcher.fetch_page(entry.url, etag=entry.etag, last_modified=entry.last_modified)
+        except FetchError as exc:
+            self._failed(entry, exc, None)
+            return
+        if page.not_modified:
+            self.store.record_unchanged(entry.url, self.clock())
+            self.report.stats["unchanged"] += 1
+            return
+        self.report.stats["fetched"] += 1
+        try:
+            article, canonical = await asyncio.to_thread(clean_page, page, self.rules)
+        except ExtractError as exc:
+            self._failed(entry, exc, page)
+            return
+        change = self.store.save_result(
+            entry.url, page, article, canonical_url=canonical, rules_version=self.rules.version, now=self.clock()
+        )
+        self.report.stats[f"articles_{change}"] += 1
+
+    def _failed(self, entry: FrontierEntry, exc: ScraperError, page: Page | None) -> None:
+        cause = failure_cause(exc)
+        transient = isinstance(exc, TransientFetchError)
+        permanent = not transient or entry.attempts + 1 >= self.settings.max_attempts
+        retry_at = None if permanent else (exc.retry_at if isinstance(exc, TransientFetchError) else None)
+        if not permanent and retry_at is None:
+            retry_at = self.clock() + _backoff(entry.attempts, self.settings)
+        self.store.record_failure(
+            entry.url,
+            cause=cause,
+            message=str(exc),
+            retry_at=retry_at,
+            permanent=permanent,
+            now=self.clock(),
+            page=page,
+        )
+        self.report.stats[f"failed_{cause}"] += 1
+        logger.info("failed (%s): %s", cause, exc, extra={"url": entry.url, "site": entry.site})
+
+
+def clean_page(page: Page, rules: RuleBook) -> tuple[Article, str | None]:
+    """The article of a fetched page (site rules by its final URL, `url` as requested) and its canonical URL."""
+    article = extract(page.content, page.final_url, rules=rules)
+    return dataclasses.replace(article, url=page.url), canonical_url(page.content, page.final_url)
+
+
+def _backoff(attempts: int, settings: Settings) -> timedelta:
+    """When to try a URL again across runs: exponential in the failed attempts, capped."""
+    seconds = min(settings.backoff_base * 60 * (2**attempts), settings.backoff_max)
+    return timedelta(seconds=seconds)
+
+
+def _unique(links: list[Link]) -> list[Link]:
+    seen: set[str] = set()
+    out = []
+    for link in links:
+        try:
+            url = normalize_url(link.url)
+        except DiscoveryError:
+            continue
+        if url not in seen:
+            seen.add(url)
+            out.append(dataclasses.replace(link, url=url))
+    return out
+
+
+def reprocess(
+    store: Store, *, rules: RuleBook | None = None, site: str | None = None, clock: Clock = utcnow
+) -> Counter[str]:
+    """Re-clean every stored raw page with the current rules; counts of what changed.
+
+    Keys: 'new', 'text_changed', 'metadata_changed', 'unchanged' (from the store), and 'failed_extract'.
+    """
+    book = rules or default_rulebook()
+    counts: Counter[str] = Counter()
+    for stored in store.iter_pages(site):
+        try:
+            article, canonical = clean_page(stored.page, book)
+        except ExtractError as exc:
+            counts["failed_extract"] += 1
+            logger.info("reprocess: %s", exc, extra={"url": stored.url, "site": stored.site})
+            continue
+        change = store.save_article(
+            stored.url, article, canonical_url=canonical, rules_version=book.version, now=clock()
+        )
+        counts[change] += 1
+    return counts

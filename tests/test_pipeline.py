@@ -1,0 +1,184 @@
+"""The crawl end to end against a real HTTP server on 127.0.0.1 and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scraper.config import Config, Section, Settings, Source
+from scraper.errors import ExtractError, LockedError, PermanentFetchError, TransientFetchError
+from scraper.pipeline import RunReport, failure_cause, reprocess, run_pass
+from scraper.store import Store, open_store
+from tests.site_server import Route, Site, article_html, serve
+
+P1 = "Harga beras di pasar induk naik untuk ketiga kalinya bulan ini, menurut para pedagang setempat."
+P2 = "Pemerintah berjanji menambah pasokan dari gudang Bulog dalam waktu dekat agar harga kembali stabil."
+P3 = "Pedagang berharap langkah itu segera dilakukan karena pembeli mulai berkurang sejak pekan lalu."
+XML = "application/xml"
+
+
+def settings(**changes: object) -> Settings:
+    base = Settings(delay=0.0, allow_private=True, max_retries=0, timeout=5.0, backoff_base=0.01)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def news_site() -> Site:
+    site = Site()
+    for n in (1, 2, 3, 4):
+        site.routes[f"/read/{n}/berita-{n}"] = Route(article_html(f"Berita Nomor {n}", [P1, P2, P3]), etag=f'"a{n}"')
+    site.routes["/read/5/hilang"] = Route(b"gone", status=404, content_type="text/plain")
+    site.routes["/read/6/sibuk"] = Route(b"busy", status=503, content_type="text/plain")
+    site.routes["/read/7/gambar"] = Route(b"\x89PNG\r\n\x1a\n" + bytes(64), content_type="image/png")
+    latin = article_html("Kafe Baru", [P1.replace("pasar", "café"), P2, P3]).decode().replace("utf-8", "iso-8859-1")
+    site.routes["/read/8/kafe"] = Route(latin.encode("utf-8"), content_type="text/html; charset=iso-8859-1")
+    return site
+
+
+def wire(site: Site) -> Site:
+    """Feeds, sitemaps and sections that point at the site's own URLs (known only once it is served)."""
+    urls = [site.url(f"/read/{n}/berita-{n}") for n in (1, 2)] + [site.url("/read/5/hilang")]
+    items = "".join(f"<item><title>t</title><link>{u}?utm_source=rss#top</link></item>" for u in urls)
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>{items}</channel></rss>'
+    site.routes["/rss"] = Route(feed.encode(), content_type="application/rss+xml")
+    paths = ("/read/3/berita-3", "/read/6/sibuk", "/read/7/gambar")
+    locs = "".join(f"<url><loc>{site.url(p)}</loc></url>" for p in paths)
+    urlset = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+    site.routes["/sitemap.xml"] = Route(urlset.encode(), content_type=XML)
+    robots = f"User-agent: *\nDisallow: /private\nSitemap: {site.url('/sitemap.xml')}\n"
+    site.routes["/robots.txt"] = Route(robots.encode(), content_type="text/plain")
+    links = (
+        '<a href="/read/4/berita-4">4</a> <a href="/read/8/kafe">8</a> <a href="/tag/x">tag</a>'
+        ' <a href="https://other.example/read/9">x</a>'
+    )
+    site.routes["/news"] = Route(f"<html><body>{links}</body></html>".encode())
+    return site
+
+
+def config_for(site: Site, **changes: object) -> Config:
+    source = Source(
+        name="contoh",
+        feeds=(site.url("/rss"),),
+        sitemaps=(site.url("/robots.txt"),),
+        sections=(Section(site.url("/news"), links=r"/read/\d+/"),),
+    )
+    return Config(settings=settings(**changes), sources=(source,))
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serve(news_site()) as served:
+        yield wire(served)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(str(tmp_path / "scraper.db")) as opened:
+        yield opened
+
+
+def run(config: Config, store: Store, **kwargs: object) -> RunReport:
+    return asyncio.run(run_pass(config, store, **kwargs))  # type: ignore[arg-type]
+
+
+def test_first_run_discovers_fetches_cleans_and_stores(site: Site, store: Store) -> None:
+    report = run(config_for(site), store)
+    assert report.ok and report.sources_reached == 1
+    articles = {a.requested_url: a for a in store.iter_articles()}
+    expected = {site.url(f"/read/{n}/berita-{n}") for n in (1, 2, 3, 4)} | {site.url("/read/8/kafe")}
+    assert set(articles) == expected
+    stored = articles[site.url("/read/1/berita-1")].article
+    assert stored.paragraphs == (P1, P2, P3)
+    assert stored.dateline == "Jakarta -"
+    assert stored.title == "Berita Nomor 1"
+    assert any(r.rule == "generic/ad-label" for r in stored.removed)
+    assert "café" in articles[site.url("/read/8/kafe")].article.text  # UTF-8 under an iso-8859-1 label
+    assert report.stats["articles_new"] == 5
+
+
+def test_tracking_params_and_offsite_links_never_reach_the_frontier(site: Site, store: Store) -> None:
+    run(config_for(site), store)
+    assert not [p for p in site.requests() if "utm_source" in p]
+    assert store.frontier_entry("https://other.example/read/9") is None
+    assert store.frontier_entry(site.url("/tag/x")) is None
+
+
+def test_failures_are_recorded_with_their_cause_and_the_run_goes_on(site: Site, store: Store) -> None:
+    report = run(config_for(site), store)
+    gone = store.frontier_entry(site.url("/read/5/hilang"))
+    busy = store.frontier_entry(site.url("/read/6/sibuk"))
+    image = store.frontier_entry(site.url("/read/7/gambar"))
+    assert gone is not None and gone.status == "failed" and gone.last_cause == "http-404"
+    assert busy is not None and busy.status == "retry" and busy.last_cause == "http-5xx" and busy.attempts == 1
+    assert image is not None and image.status == "failed" and image.last_cause == "not-html"
+    assert report.stats["failed_http-404"] == 1 and report.stats["failed_http-5xx"] == 1
+    assert report.ok
+
+
+def test_second_run_fetches_nothing_new_and_stores_no_duplicate(site: Site, store: Store) -> None:
+    run(config_for(site), store)
+    fetched_before = len(site.requests("/read/"))
+    report = run(config_for(site), store)
+    article_fetches = [p for p in site.requests("/read/")[fetched_before:] if not p.startswith("/read/6")]
+    assert article_fetches == []  # known URLs are not fetched again; the 503 is not due yet
+    assert report.stats["new_urls"] == 0
+    assert len(list(store.iter_articles())) == 5
+
+
+def test_a_retry_that_comes_due_is_fetched_again_and_stored_once_it_works(site: Site, store: Store) -> None:
+    run(config_for(site), store)
+    site.routes["/read/6/sibuk"] = Route(article_html("Berita Sibuk", [P1, P2, P3]))
+    later = datetime.now(UTC) + timedelta(days=1)
+    run(config_for(site), store, clock=lambda: later)
+    entry = store.frontier_entry(site.url("/read/6/sibuk"))
+    assert entry is not None and entry.status == "done"
+    assert site.url("/read/6/sibuk") in {a.requested_url for a in store.iter_articles()}
+
+
+def test_recheck_uses_a_conditional_get_and_a_304_keeps_the_article(site: Site, store: Store) -> None:
+    run(config_for(site), store)
+    entry = store.frontier_entry(site.url("/read/1/berita-1"))
+    assert entry is not None and entry.etag == '"a1"'
+    later = datetime.now(UTC) + timedelta(hours=7)
+    report = run(config_for(site, recheck_hours=6.0), store, clock=lambda: later)
+    assert report.stats["unchanged"] == 4  # the four pages with an ETag answered 304
+    assert report.stats.get("articles_new", 0) == 0
+    assert len(list(store.iter_articles())) == 5
+
+
+def test_no_source_reachable_is_not_ok(store: Store) -> None:
+    dead = Config(settings=settings(timeout=1.0), sources=(Source(name="dead", feeds=("http://127.0.0.1:9/rss",)),))
+    report = run(dead, store)
+    assert not report.ok
+    assert report.source_errors and "127.0.0.1:9/rss" in report.source_errors[0]
+
+
+def test_a_held_lock_stops_a_second_run(site: Site, store: Store) -> None:
+    now = datetime.now(UTC)
+    assert store.acquire_lock("run", "someone-else", now, timedelta(hours=1))
+    with pytest.raises(LockedError, match="someone-else"):
+        run(config_for(site), store)
+
+
+def test_an_expired_lock_does_not_block(site: Site, store: Store) -> None:
+    past = datetime.now(UTC) - timedelta(hours=2)
+    assert store.acquire_lock("run", "crashed-run", past, timedelta(hours=1))
+    assert run(config_for(site), store).ok
+
+
+def test_reprocess_reports_what_new_rules_change(site: Site, store: Store) -> None:
+    run(config_for(site), store)
+    unchanged = reprocess(store)
+    assert unchanged["unchanged"] == 5 and unchanged.get("text_changed", 0) == 0
+
+
+def test_failure_causes() -> None:
+    assert failure_cause(PermanentFetchError("u", "HTTP 404 (not found)")) == "http-404"
+    assert failure_cause(TransientFetchError("u", "timed out")) == "timeout"
+    assert failure_cause(PermanentFetchError("u", "disallowed by robots.txt")) == "robots"
+    assert failure_cause(ExtractError("u", "no article text found in the page")) == "extract"
+    assert failure_cause(TransientFetchError("u", "something odd")) == "transient"
