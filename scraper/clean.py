@@ -25,6 +25,8 @@ MAX_DROP_SHARE = 0.4
 MIN_CONTAINER_CHARS = 200
 # Below this much paragraph text the page has no <p> article, so the <br>-split text block is its body.
 MIN_P_ARTICLE_CHARS = 300
+# A container with this share of the biggest container's paragraph text is article text too.
+MIN_CONTAINER_SHARE = 0.25
 # A teaser block (label + titles) is short; a longer block is a paragraph that merely starts with the label.
 MAX_TEASER_CHARS = 600
 # Besides the label and the link titles, a teaser may hold a little text: "[VIDEO]", "(update)", bullets.
@@ -43,6 +45,7 @@ INLINE_TAGS = frozenset({"a", "span", "b", "strong", "i", "em", "u", "small", "s
 LABEL_TAGS = frozenset({"p", "div", "li", "span", "strong", "b", "em", "i", "h2", "h3", "h4", "h5", "h6", "dt"})
 TEASER_BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "section", "aside", "blockquote", "table", "dl"})
 ROOT_TAGS = frozenset({"html", "head", "body"})
+DEFUSED_ATTRIBUTES = ("class", "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +100,16 @@ def _flat(node: LexborNode) -> str:
 
 
 def _make_guard(body: LexborNode, hinted: LexborNode | None) -> _Guard:
-    """Protect the site's body container and the main text container (and all above them).
+    """Protect the site's body container and the text containers (and all above them).
 
     Real pages nest the body inside wrappers whose classes match generic noise selectors
     (okezone's article sits in 'div.detail-content selectionShareable', which [class*=share] matches;
     nypost's in 'entry-content-read-more').
     """
-    main, text_chars = _main_text(body)
-    keep = _with_ancestors(hinted) | _with_ancestors(main)
+    containers, text_chars = _text_containers(body)
+    keep = _with_ancestors(hinted)
+    for container in containers:
+        keep |= _with_ancestors(container)
     return _Guard(frozenset(keep), max(int(MAX_DROP_SHARE * text_chars), MIN_CONTAINER_CHARS))
 
 
@@ -120,50 +125,47 @@ def _hinted_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> LexborNo
     return next((n for n in (tree.css_first(s) for s in selectors) if n is not None), None)
 
 
-def _main_text(body: LexborNode) -> tuple[LexborNode | None, int]:
-    """The element that directly holds the most paragraph text, and the size of the page's text.
+def _text_containers(body: LexborNode) -> tuple[list[LexborNode], int]:
+    """The elements that directly hold much paragraph text, and the size of the page's paragraph text.
 
-    Paragraph text is <p> text; a page without a <p> article holds it as <br>-split text in one element.
+    Not only the biggest: a comment thread can outweigh a short article, and an article split
+    by ad slots sits in several sibling containers. Paragraph text is <p> text; a page without a
+    <p> article holds it as <br>-split text in one element, and then that element is the container.
     """
     sizes = [(p, _chars(p.text())) for p in body.css("p")]
     total = sum(size for _, size in sizes)
-    best = _best_parent(sizes)
-    if best is not None and best[0] >= MIN_P_ARTICLE_CHARS:
-        return best[1], total
-    by_br = _best_parent((br, 1) for br in body.css("br"))
-    if by_br is None:
-        return None, total
-    return by_br[1], max(total, _chars(by_br[1].text()))
+    scores = _parent_scores(sizes)
+    best = max((score for score, _ in scores), default=0)
+    by_br = max(_parent_scores((br, 1) for br in body.css("br")), key=lambda s: s[0], default=None)
+    if by_br is not None and best < MIN_P_ARTICLE_CHARS and _chars(by_br[1].text()) > best:
+        return [by_br[1]], max(total, _chars(by_br[1].text()))
+    floor = int(MIN_CONTAINER_SHARE * best)
+    return [node for score, node in scores if score >= floor and score > 0], total
 
 
-def _best_parent(children: Iterable[tuple[LexborNode, int]]) -> tuple[int, LexborNode] | None:
-    """The parent with the greatest sum of its children's weights, and that sum."""
+def _parent_scores(children: Iterable[tuple[LexborNode, int]]) -> list[tuple[int, LexborNode]]:
+    """Each parent with the sum of its children's weights."""
     scores: dict[int, tuple[int, LexborNode]] = {}
     for child, weight in children:
         parent = child.parent
         if parent is not None:
             score = scores.get(parent.mem_id, (0, parent))[0]
             scores[parent.mem_id] = (score + weight, parent)
-    return max(scores.values(), key=lambda s: s[0], default=None)
+    return list(scores.values())
 
 
 def _selector_cuts(root: LexborNode, rule: SelectorRule, guard: _Guard) -> Iterator[_Cut]:
-    """Every node the rule matches, unless the guard protects it."""
-    seen: set[int] = set()
-    # A selector group returns a node once per selector it matches: dedupe before any cut.
+    """Every node the rule matches, unless the guard protects it; a match inside a sentence is defused."""
     for node in root.css(", ".join(rule.selectors)):
-        if node.mem_id not in seen and not _protected(node, guard):
-            seen.add(node.mem_id)
+        if node.tag in ROOT_TAGS or node.mem_id in guard.keep:
+            continue
+        size = 0 if node.tag in INVISIBLE_TAGS else _chars(node.text())
+        if size >= guard.max_chars:
+            continue
+        if _in_sentence(node, size):
+            _defuse(node)
+        else:
             yield _Cut(node, rule.name)
-
-
-def _protected(node: LexborNode, guard: _Guard) -> bool:
-    if node.tag in ROOT_TAGS or node.mem_id in guard.keep:
-        return True
-    if node.tag in INVISIBLE_TAGS:
-        return False
-    size = _chars(node.text())
-    return size >= guard.max_chars or _in_sentence(node, size)
 
 
 def _in_sentence(node: LexborNode, size: int) -> bool:
@@ -172,6 +174,17 @@ def _in_sentence(node: LexborNode, size: int) -> bool:
     if node.tag not in INLINE_TAGS or parent is None:
         return False
     return _chars(parent.text()) > size + MIN_LINK_PARAGRAPH_CHARS
+
+
+def _defuse(node: LexborNode) -> None:
+    """Strip the class and id that made a word of a sentence look like a widget.
+
+    trafilatura discards by the same kind of class names ("share", "social"), and would cut the
+    words out of the sentence. Only attributes go: no node is freed.
+    """
+    for name in DEFUSED_ATTRIBUTES:
+        if name in node.attrs:
+            del node.attrs[name]
 
 
 def _link_paragraph_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
@@ -263,6 +276,9 @@ def _is_title(node: LexborNode) -> bool:
 
 def _decompose(cuts: Iterable[_Cut], keep: frozenset[int] = frozenset()) -> list[Removal]:
     """Decompose the outermost of `cuts` (an inner one goes with its ancestor) and log each.
+
+    A node comes once however often it is listed: a selector group returns a node once per
+    selector it matches, and decomposing it twice would touch freed memory.
 
     `keep` holds nodes that are never cut, with all their ancestors: the search upwards stops there.
     """

@@ -1,0 +1,123 @@
+"""The extraction step on pages we write: trafilatura on the pruned page, its paragraphs and metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+import scraper
+from scraper.clean import prune_html
+from scraper.extraction import Extracted, extract_main, split_paragraphs
+from scraper.rules import default_rulebook
+from tests.conftest import FIXTURES
+
+GENERIC = default_rulebook().generic
+URL = "https://ledger.example/city/2024/03/05/harbour-bridge-reopens"
+
+BRIDGE = [
+    "The Harbour Bridge reopened to traffic on Tuesday morning after a repair programme that closed it for almost"
+    " two years and cost the city far more than planned.",
+    "Engineers replaced every one of the forty steel cables and resurfaced the deck, work that the council says"
+    " should keep the crossing safe for another half century.",
+    "Commuters who had faced a forty-minute detour each way said the reopening changed their whole week and"
+    " thanked the crews who worked through two winters.",
+    "The mayor said a full review of the budget overrun would be published in the spring, along with the final"
+    " bill for the project.",
+]
+WIDGET_NOISE = [
+    "Share on Facebook",
+    "Morning Ledger",
+    "Sign up now",
+    "Tram line extension",
+    "Cars cross the bridge",
+    "Thanks for subscribing",
+    "garden furniture",
+    "CLICK HERE",
+    "Most read",
+    "Copyright 2024",
+    "tracking token",
+]
+
+
+def page(name: str) -> str:
+    return (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Extracted:
+    return extract_main(prune_html(page("clean_widgets"), GENERIC).html, URL)
+
+
+def test_pruned_page_gives_the_article_paragraphs_in_order(bridge: Extracted) -> None:
+    assert [p for p in bridge.paragraphs if p in BRIDGE] == BRIDGE
+
+
+@pytest.mark.parametrize("noise", WIDGET_NOISE)
+def test_pruned_page_gives_no_widget_text(bridge: Extracted, noise: str) -> None:
+    assert not any(noise in p for p in bridge.paragraphs)
+
+
+def test_author_and_date_come_from_the_json_ld_the_pruning_kept(bridge: Extracted) -> None:
+    assert bridge.author == "Mara Quell"
+    assert bridge.date == "2024-03-05"
+
+
+def test_title_comes_from_the_head(bridge: Extracted) -> None:
+    assert bridge.title is not None and bridge.title.startswith("Harbour Bridge Reopens After Two-Year Repair")
+
+
+def test_br_split_text_becomes_one_paragraph_per_block() -> None:
+    extracted = extract_main(prune_html(page("clean_br_article"), GENERIC).html, None)
+    assert len([p for p in extracted.paragraphs if "Merapi" in p or "Wahyu Pratama" in p or "mahoni" in p]) == 3
+    assert not any("Bagikan" in p for p in extracted.paragraphs)
+
+
+def test_page_without_an_article_gives_no_paragraphs() -> None:
+    html = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+    assert extract_main(prune_html(html, GENERIC).html, None).paragraphs == ()
+
+
+def test_short_news_item_is_kept_whole() -> None:
+    # Three short lines are a real breaking-news item: the size floors must not discard it.
+    lines = ["Gempa magnitudo 5,1 mengguncang Sukabumi pagi ini.", "Belum ada laporan kerusakan.", "BMKG memantau."]
+    html = "<html><body><article>" + "".join(f"<p>{line}</p>" for line in lines) + "</article></body></html>"
+    assert list(extract_main(html, None).paragraphs) == lines
+
+
+def test_readability_and_justext_comparison_never_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fast mode: on a pruned page the comparison costs a third of the time and scores lower.
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trafilatura compared with readability/justext")
+
+    monkeypatch.setattr("trafilatura.core.compare_extraction", fail)
+    monkeypatch.setattr("trafilatura.core.justext_rescue", fail)
+    assert extract_main(prune_html(page("clean_widgets"), GENERIC).html, URL).paragraphs
+
+
+def test_extract_gives_exactly_the_article_paragraphs() -> None:
+    # The whole cleaner: the headline repeated above the body goes to the title, every widget goes.
+    article = scraper.extract(page("clean_widgets"), URL)
+    assert list(article.paragraphs) == BRIDGE
+    assert article.author == "Mara Quell"
+
+
+def test_extract_of_teasers_keeps_every_sentence_and_no_teaser() -> None:
+    text = scraper.extract(page("clean_baca_juga"), "https://berita.example/2024/pasar-terapung").text
+    assert "Menurut pengelola, jumlah pengunjung naik dua kali lipat dibanding pekan lalu." in text
+    assert "Pengelola juga menambah petugas kebersihan di sekitar dermaga." in text
+    for title in ("Harga Ikan Patin", "Dermaga Baru Siap", "Festival Perahu Hias Digelar", "Kue Tradisional Diburu"):
+        assert title not in text
+    assert "baca juga" not in text.casefold()
+
+
+@pytest.mark.parametrize(
+    ("text", "paragraphs"),
+    [
+        ("One.\nTwo.", ("One.", "Two.")),
+        ("  One \t with  gaps \n\n\nTwo.  ", ("One with gaps", "Two.")),
+        ("A\u00a0non-breaking\u200bspace", ("A non-breaking space",)),
+        ("\n \n\t\n", ()),
+        ("", ()),
+    ],
+)
+def test_split_paragraphs_one_per_line_blanks_collapsed(text: str, paragraphs: tuple[str, ...]) -> None:
+    assert split_paragraphs(text) == paragraphs
