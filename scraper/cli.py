@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from scraper.cleaner import clean_text, extract
+from scraper.commands import register as register_crawl_commands
 from scraper.errors import ExtractError, ScraperError
 from scraper.models import Article
 from scraper.rules import DEFAULT_RULES_DIR, load_rulebook
@@ -129,6 +130,9 @@ def rules_check_command(
         _fail(str(exc))
     hosts = sum(len(s.hosts) for s in book.sites)
     typer.echo(f"ok: {directory}: generic rules and {len(book.sites)} site files ({hosts} hosts)")
+
+
+register_crawl_commands(app)
 
 
 def main() -> None:

@@ -76,6 +76,8 @@ class Settings:
         for name in ("concurrency", "max_body_bytes", "max_decompressed_bytes", "max_urls_per_source", "max_attempts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if self.lock_ttl <= 0:
+            raise ValueError("lock_ttl must be > 0")
         if "(" not in self.user_agent or not any(c in self.user_agent for c in "@/"):
             raise ValueError("user_agent must name a contact, e.g. 'scraper/0.1 (+mailto:you@example.org)'")
 

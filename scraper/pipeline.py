@@ -37,7 +37,7 @@ from scraper.store import Store
 from scraper.store.records import FrontierEntry
 from scraper.urls import normalize_url, same_site
 
-__all__ = ["Clock", "RunReport", "clean_page", "failure_cause", "reprocess", "run_pass", "utcnow"]
+__all__ = ["Clock", "Progress", "RunReport", "clean_page", "failure_cause", "reprocess", "run_pass", "utcnow"]
 
 logger = logging.getLogger(__name__)
 

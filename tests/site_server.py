@@ -7,6 +7,7 @@ server runs (`site.routes[path] = ...`), to model a site that changes between ru
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -70,7 +71,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if status != 304:
-                self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a killed client
+                    self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:  # quiet test output
             return

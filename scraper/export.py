@@ -1,0 +1,83 @@
+"""Stored articles out as JSON lines or CSV: the `Article` fields plus where and when they came from."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TextIO
+
+from scraper.store import Store
+from scraper.store.records import StoredArticle
+
+__all__ = ["CSV_FIELDS", "export_rows", "parse_since", "write_csv", "write_jsonl"]
+
+CSV_FIELDS = (
+    "url",
+    "canonical_url",
+    "site",
+    "title",
+    "author",
+    "date",
+    "dateline",
+    "language",
+    "tags",
+    "text",
+    "fetched_at",
+    "extracted_at",
+    "rules_version",
+    "removed_count",
+)
+
+
+def export_rows(store: Store, *, site: str | None = None, since: datetime | None = None) -> Iterator[dict[str, object]]:
+    """One dict per stored article: `Article.to_dict()` (url as requested) plus provenance."""
+    for stored in store.iter_articles(site=site, since=since):
+        yield _row(stored)
+
+
+def _row(stored: StoredArticle) -> dict[str, object]:
+    row = stored.article.to_dict()
+    row.update(
+        url=stored.requested_url,
+        canonical_url=stored.canonical_url,
+        fetched_at=stored.fetched_at.isoformat(),
+        extracted_at=stored.extracted_at.isoformat(),
+        rules_version=stored.rules_version,
+        content_hash=stored.content_hash,
+    )
+    return row
+
+
+def write_jsonl(rows: Iterator[dict[str, object]], out: TextIO) -> int:
+    """Rows as JSON lines (UTF-8, not ASCII-escaped); how many."""
+    count = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterator[dict[str, object]], out: TextIO) -> int:
+    """Rows as CSV with a header: lists joined with '; ', removals as a count; how many."""
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        tags = row.get("tags")
+        removed = row.get("removed")
+        flat = dict(row, tags="; ".join(tags) if isinstance(tags, list) else "")
+        flat["removed_count"] = len(removed) if isinstance(removed, list) else 0
+        writer.writerow(flat)
+        count += 1
+    return count
+
+
+def parse_since(text: str) -> datetime:
+    """'2026-11-20' or an ISO date-time; naive values are UTC. ValueError names the text."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(f"--since {text!r} is not an ISO date such as 2026-11-20") from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,198 @@
+"""The crawl commands through the CLI runner and as real processes, against a local site."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scraper.cli import app
+from scraper.commands import parse_interval
+from scraper.store import open_store
+from tests.site_server import Route, Site, article_html, serve
+
+P1 = "Harga beras di pasar induk naik untuk ketiga kalinya bulan ini, menurut para pedagang setempat."
+P2 = "Pemerintah berjanji menambah pasokan dari gudang Bulog dalam waktu dekat agar harga kembali stabil."
+P3 = "Pedagang berharap langkah itu segera dilakukan karena pembeli mulai berkurang sejak pekan lalu."
+runner = CliRunner()
+LOCK_TTL = 6.0  # long enough that the blocked run surely starts before it expires
+
+
+def make_site(n: int, delay: float = 0.0) -> Site:
+    site = Site()
+    for i in range(n):
+        site.routes[f"/read/{i}/berita"] = Route(article_html(f"Berita {i}", [P1, P2, P3]), delay=delay)
+    return site
+
+
+def wire_feed(site: Site, n: int) -> None:
+    items = "".join(f"<item><title>t</title><link>{site.url(f'/read/{i}/berita')}</link></item>" for i in range(n))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>{items}</channel></rss>'
+    site.routes["/rss"] = Route(feed.encode(), content_type="application/rss+xml")
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+
+
+def write_config(tmp_path: Path, site: Site, **settings: object) -> Path:
+    values = {"delay": 0.0, "allow_private": True, "max_retries": 0, "timeout": 5.0, **settings}
+    lines = ["[settings]"] + [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    lines += ["[[sources]]", 'name = "contoh"', f'feeds = ["{site.url("/rss")}"]']
+    path = tmp_path / "scraper.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serve(make_site(3)) as served:
+        wire_feed(served, 3)
+        yield served
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_then_export_stats_reprocess(site: Site, tmp_path: Path) -> None:
+    cfg, db = write_config(tmp_path, site), str(tmp_path / "x.db")
+    code, out, _ = invoke("run", "--config", str(cfg), "--db", db, "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["ok"] and report["stats"]["articles_new"] == 3
+
+    code, out, _ = invoke("export", "--db", db)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 3
+    assert {r["url"] for r in rows} == {site.url(f"/read/{i}/berita") for i in range(3)}
+    assert all(r["text"] == f"{P1}\n{P2}\n{P3}" and r["fetched_at"] and "canonical_url" in r for r in rows)
+
+    code, out, _ = invoke("export", "--db", db, "--format", "csv", "--site", "127.0.0.1")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(table) == 3 and table[0]["text"].startswith(P1)
+
+    code, out, _ = invoke("export", "--db", db, "--since", (datetime.now(UTC) + timedelta(days=1)).date().isoformat())
+    assert code == 0 and out == ""
+
+    code, out, _ = invoke("stats", "--db", db, "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["sites"][0]["articles"] == 3 and stats["runs"][0]["finished_at"]
+
+    code, out, _ = invoke("reprocess", "--db", db, "--json")
+    assert code == 0 and json.loads(out) == {"unchanged": 3}
+
+
+def test_fetch_prints_clean_text_and_stores_only_with_db(site: Site, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, site)
+    code, out, _ = invoke("fetch", site.url("/read/0/berita"), "--config", str(cfg))
+    assert code == 0 and out.strip() == f"{P1}\n{P2}\n{P3}"
+    db = str(tmp_path / "one.db")
+    code, out, _ = invoke("fetch", site.url("/read/1/berita"), "--config", str(cfg), "--db", db, "--format", "json")
+    assert code == 0 and json.loads(out)["dateline"] == "Jakarta -"
+    with open_store(db) as store:
+        assert len(list(store.iter_articles())) == 1
+
+
+def test_fetch_failure_is_one_line_and_non_zero(site: Site, tmp_path: Path) -> None:
+    code, _, err = invoke("fetch", site.url("/nothing"), "--config", str(write_config(tmp_path, site)))
+    assert code == 1
+    assert err.count("\n") == 1 and "404" in err and site.url("/nothing") in err
+
+
+def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[settings]\ndelai = 1\n", encoding="utf-8")
+    code, _, err = invoke("run", "--config", str(bad), "--db", str(tmp_path / "x.db"))
+    assert code == 2 and str(bad) in err and "settings.delai" in err
+
+
+def test_locked_run_exits_3(site: Site, tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    with open_store(db) as store:
+        store.acquire_lock("run", "other-run", datetime.now(UTC), timedelta(hours=1))
+    code, _, err = invoke("run", "--config", str(write_config(tmp_path, site)), "--db", db)
+    assert code == 3 and "other-run" in err
+
+
+def test_unreachable_sources_exit_4(tmp_path: Path) -> None:
+    path = tmp_path / "dead.toml"
+    path.write_text(
+        "[settings]\nallow_private = true\ntimeout = 1.0\nmax_retries = 0\n"
+        '[[sources]]\nname = "dead"\nfeeds = ["http://127.0.0.1:9/rss"]\n',
+        encoding="utf-8",
+    )
+    code, _, _ = invoke("run", "--config", str(path), "--db", str(tmp_path / "x.db"))
+    assert code == 4
+
+
+def test_schedule_runs_on_its_interval_and_stops(site: Site, tmp_path: Path) -> None:
+    cfg, db = write_config(tmp_path, site), str(tmp_path / "x.db")
+    code, _, _ = invoke("schedule", "--every", "1s", "--max-runs", "2", "--config", str(cfg), "--db", db)
+    assert code == 0
+    with open_store(db) as store:
+        assert len(store.recent_runs()) == 2
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30m", 1800), ("1h", 3600), ("90s", 90), ("1.5h", 5400)])
+def test_parse_interval(text: str, seconds: int) -> None:
+    assert parse_interval(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "30", "m", "-5m", "0s", "5 weeks"])
+def test_parse_interval_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="--every"):
+        parse_interval(text)
+
+
+def test_every_command_has_help() -> None:
+    for command in ("run", "fetch", "export", "reprocess", "stats", "schedule"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_sigkill_mid_run_leaves_no_half_article_and_the_next_run_resumes(tmp_path: Path) -> None:
+    """A real `scraper run` process killed with SIGKILL while it fetches slow pages, then run again."""
+    n = 12
+    with serve(make_site(n, delay=0.3)) as site:
+        wire_feed(site, n)
+        cfg, db = write_config(tmp_path, site, concurrency=1, lock_ttl=LOCK_TTL), str(tmp_path / "kill.db")
+        scraper_bin = str(Path(sys.executable).parent / "scraper")
+        env = {**os.environ, "SCRAPER_DB": db}
+        proc = subprocess.Popen([scraper_bin, "run", "--config", str(cfg)], env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while len(site.requests("/read/")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        proc.wait(timeout=10)
+        assert 0 < _count(db, "articles") < n
+
+        with sqlite3.connect(db) as conn:
+            orphans = conn.execute("SELECT count(*) FROM articles WHERE url NOT IN (SELECT url FROM pages)").fetchone()
+        assert orphans == (0,)
+        # The killed run's lock blocks until it expires (lock_ttl); then the next pass takes over.
+        blocked = subprocess.run([scraper_bin, "run", "--config", str(cfg)], env=env, capture_output=True, timeout=60)
+        assert blocked.returncode == 3 and b"another run holds the lock" in blocked.stderr
+        time.sleep(max(0.0, LOCK_TTL + 0.2 - (time.monotonic() - killed_at)))
+        cfg2 = write_config(tmp_path, site, concurrency=4)
+        done = subprocess.run([scraper_bin, "run", "--config", str(cfg2)], env=env, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert _count(db, "articles") == n
+        assert _count(db, "pages") == n
+
+
+def _count(db: str, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(count)
