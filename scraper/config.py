@@ -57,6 +57,7 @@ class Settings:
     keep_raw: bool = True  # keep the raw HTML so pages can be re-cleaned when rules improve
     db: str = "scraper.db"
     lock_ttl: float = 3600.0  # seconds before a crashed run's lock expires
+    workers: int = 0  # cleaning processes; 0: one per CPU core; 1: a thread of the crawling process
     recheck_hours: float = 0.0  # re-fetch stored articles (conditional GET) last checked this long ago; 0: never
 
     def __post_init__(self) -> None:
@@ -76,6 +77,8 @@ class Settings:
         for name in ("concurrency", "max_body_bytes", "max_decompressed_bytes", "max_urls_per_source", "max_attempts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if self.workers < 0:
+            raise ValueError("workers must be >= 0 (0: one per CPU core)")
         if self.lock_ttl <= 0:
             raise ValueError("lock_ttl must be > 0")
         if "(" not in self.user_agent or not any(c in self.user_agent for c in "@/"):

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import multiprocessing
 import os
 import re
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -131,8 +134,8 @@ async def run_pass(
     report = RunReport(sources=len(config.sources))
     try:
         report.run_id = store.start_run(clock())
-        async with _fetcher(settings, clock, fetcher) as client:
-            crawl = _Crawl(settings, store, client, clock, rules or default_rulebook(), report, owner, progress)
+        async with _fetcher(settings, clock, fetcher) as client, _cleaner(settings, rules) as clean:
+            crawl = _Crawl(settings, store, client, clock, rules or default_rulebook(), report, owner, progress, clean)
             await crawl.discover_all(config.sources)
             await crawl.fetch_due(limit=settings.max_urls_per_source * max(1, len(config.sources)))
         store.finish_run(report.run_id, dict(report.stats), clock())
@@ -185,6 +188,7 @@ class _Crawl:
     report: RunReport
     owner: str
     progress: Progress | None
+    clean: Cleaner
 
     # ------------------------------------------------------------------ discovery
 
@@ -292,7 +296,7 @@ class _Crawl:
             return
         self.report.stats["fetched"] += 1
         try:
-            article, canonical = await asyncio.to_thread(clean_page, page, self.rules)
+            article, canonical = await self.clean(page)
         except ExtractError as exc:
             self._failed(entry, exc, page)
             return
@@ -321,9 +325,29 @@ class _Crawl:
         logger.info("failed (%s): %s", cause, exc, extra={"url": entry.url, "site": entry.site})
 
 
-def clean_page(page: Page, rules: RuleBook) -> tuple[Article, str | None]:
+Cleaner = Callable[[Page], Awaitable[tuple[Article, str | None]]]
+
+
+@asynccontextmanager
+async def _cleaner(settings: Settings, rules: RuleBook | None) -> AsyncIterator[Cleaner]:
+    """Cleaning off the event loop: in worker processes (`workers` > 1, the packaged rules), else a thread.
+
+    Extraction is CPU-bound Python, so threads share one core; processes use them all. Workers load the
+    packaged rules themselves, so only the page crosses the process boundary.
+    """
+    workers = settings.workers or (os.cpu_count() or 1)
+    if workers <= 1 or rules is not None:
+        book = rules or default_rulebook()
+        yield lambda page: asyncio.to_thread(clean_page, page, book)
+        return
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield lambda page: loop.run_in_executor(pool, clean_page, page, None)
+
+
+def clean_page(page: Page, rules: RuleBook | None) -> tuple[Article, str | None]:
     """The article of a fetched page (site rules by its final URL, `url` as requested) and its canonical URL."""
-    article = extract(page.content, page.final_url, rules=rules)
+    article = extract(page.content, page.final_url, rules=rules or default_rulebook())
     return dataclasses.replace(article, url=page.url), canonical_url(page.content, page.final_url)
 
 

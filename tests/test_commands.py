@@ -45,7 +45,7 @@ def wire_feed(site: Site, n: int) -> None:
 
 
 def write_config(tmp_path: Path, site: Site, **settings: object) -> Path:
-    values = {"delay": 0.0, "allow_private": True, "max_retries": 0, "timeout": 5.0, **settings}
+    values = {"delay": 0.0, "allow_private": True, "max_retries": 0, "timeout": 5.0, "workers": 1, **settings}
     lines = ["[settings]"] + [f"{k} = {json.dumps(v)}" for k, v in values.items()]
     lines += ["[[sources]]", 'name = "contoh"', f'feeds = ["{site.url("/rss")}"]']
     path = tmp_path / "scraper.toml"

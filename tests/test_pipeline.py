@@ -23,7 +23,7 @@ XML = "application/xml"
 
 
 def settings(**changes: object) -> Settings:
-    base = Settings(delay=0.0, allow_private=True, max_retries=0, timeout=5.0, backoff_base=0.01)
+    base = Settings(delay=0.0, allow_private=True, max_retries=0, timeout=5.0, backoff_base=0.01, workers=1)
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -98,6 +98,14 @@ def test_first_run_discovers_fetches_cleans_and_stores(site: Site, store: Store)
     assert any(r.rule == "generic/ad-label" for r in stored.removed)
     assert "café" in articles[site.url("/read/8/kafe")].article.text  # UTF-8 under an iso-8859-1 label
     assert report.stats["articles_new"] == 5
+
+
+def test_cleaning_in_worker_processes_stores_the_same_articles(site: Site, store: Store) -> None:
+    report = run(config_for(site, workers=2), store)
+    assert report.stats["articles_new"] == 5
+    stored = {a.requested_url: a.article for a in store.iter_articles()}
+    assert stored[site.url("/read/3/berita-3")].paragraphs == (P1, P2, P3)
+    assert stored[site.url("/read/3/berita-3")].url == site.url("/read/3/berita-3")
 
 
 def test_tracking_params_and_offsite_links_never_reach_the_frontier(site: Site, store: Store) -> None:
