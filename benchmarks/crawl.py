@@ -10,6 +10,7 @@ rate on the same pages, and the peak RSS of the crawling process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import resource
 import subprocess
@@ -75,10 +76,8 @@ def extract_rate(pages: list[bytes]) -> float:
 
 
 def _extract(page: bytes) -> None:
-    try:
+    with contextlib.suppress(ScraperError):
         scraper.extract(page, "http://127.0.0.1/article/1")
-    except ScraperError:
-        pass
 
 
 def main() -> None:
