@@ -27,6 +27,11 @@ MIN_CONTAINER_CHARS = 200
 MIN_P_ARTICLE_CHARS = 300
 # A container with this share of the biggest container's paragraph text is article text too.
 MIN_CONTAINER_SHARE = 0.25
+# A container with this share of the page's paragraph text is the article body: nothing outside it matters.
+SOLE_CONTAINER_SHARE = 0.8
+# trafilatura's first body expression takes these elements with an "articleBody" class (trafilatura/xpaths.py).
+BODY_FRAME_TAGS = frozenset({"div", "article", "section", "main"})
+BODY_CLASS = "articleBody"
 # A teaser block (label + titles) is short; a longer block is a paragraph that merely starts with the label.
 MAX_TEASER_CHARS = 600
 # Besides the label and the link titles, a teaser may hold a little text: "[VIDEO]", "(update)", bullets.
@@ -74,7 +79,8 @@ class _Guard:
 
 
 def prune_html(html: str, rules: SiteRules) -> Pruned:
-    """Drop noise nodes by the rules' selectors and teaser labels; find the body container if hinted."""
+    """Drop noise nodes by the rules' selectors and teaser labels; find the body container if hinted,
+    else name the element that holds nearly all the text as the body for trafilatura."""
     tree = LexborHTMLParser(html)
     root = tree.root
     body = tree.body
@@ -87,7 +93,10 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
         removals += _decompose(_selector_cuts(root, rule, guard), guard.keep)
     removals += _decompose(_link_paragraph_cuts(body, guard), guard.keep)
     removals += _decompose(_teaser_cuts(body, rules.teaser))
-    return Pruned(tree.html or "", tuple(removals), _find_body(tree, rules.body))
+    body_html = _find_body(tree, rules.body)
+    if body_html is None:
+        _mark_sole_container(body)
+    return Pruned(tree.html or "", tuple(removals), body_html)
 
 
 def _chars(text: str | None) -> int:
@@ -318,5 +327,29 @@ def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None
     for selector in selectors:
         nodes = tree.css(selector)
         if len(nodes) == 1 and _chars(nodes[0].text()) > MIN_CONTAINER_CHARS:
-            return nodes[0].html
+            return _block_html(nodes[0])
     return None
+
+
+def _mark_sole_container(body: LexborNode) -> None:
+    """Name the element that holds nearly all paragraph text as the article body, for trafilatura.
+
+    Without a body it recognises, trafilatura falls back to collecting loose paragraphs and drops
+    the subheadings between them; a class token from its own body vocabulary makes it read the
+    container whole. Only a container with SOLE_CONTAINER_SHARE of the text is named, so no
+    paragraph outside it is lost.
+    """
+    sizes = [(p, _chars(p.text())) for p in body.css("p")]
+    total = sum(size for _, size in sizes)
+    score, node = max(_parent_scores(sizes), key=lambda s: s[0], default=(0, None))
+    if node is None or total < MIN_P_ARTICLE_CHARS or score < SOLE_CONTAINER_SHARE * total:
+        return
+    if node.tag in BODY_FRAME_TAGS:
+        node.attrs["class"] = f"{node.attrs.get('class') or ''} {BODY_CLASS}".strip()
+
+
+def _block_html(node: LexborNode) -> str:
+    """The node's HTML; an inline one inside a <div>, as trafilatura reads an inline element alone
+    as one run of text and loses its <br> breaks (viva's span[itemprop=articleBody])."""
+    html = node.html or ""
+    return f"<div>{html}</div>" if node.tag in INLINE_TAGS else html

@@ -122,7 +122,7 @@ def test_the_title_in_head_is_kept(widgets: Pruned) -> None:
 
 def test_container_whose_class_matches_a_broad_selector_is_kept(widgets: Pruned) -> None:
     # The article sits in "entry-content-read-more ShareableArea": [class*=read-more] and [class*=share] match it.
-    assert 'class="story entry-content-read-more ShareableArea"' in widgets.html
+    assert 'class="story entry-content-read-more ShareableArea' in widgets.html
 
 
 def test_a_selector_matching_every_div_never_drops_the_article() -> None:
@@ -302,3 +302,30 @@ def test_inline_element_inside_a_sentence_loses_its_widget_class(widgets: Pruned
     # trafilatura discards by class names too: the word must not look like a share widget any more.
     assert "share-quote" not in widgets.html
     assert "<span>changed their whole week</span>" in widgets.html
+
+
+def test_inline_body_hint_comes_back_inside_a_div() -> None:
+    # trafilatura reads a lone <span> as one run of text and merges its <br><br> paragraphs.
+    html = article(wrapper=f'<span itemprop="articleBody">{SENTENCE}<br><br>{SENTENCE}<br><br>{SENTENCE}</span>')
+    body = prune_html(html, SiteRules(name="test", body=('[itemprop="articleBody"]',))).body_html
+    assert body is not None and body.startswith('<div><span itemprop="articleBody">')
+
+
+# ---------------------------------------------------------------- naming the sole text container
+
+
+def test_container_with_nearly_all_the_text_is_named_the_body() -> None:
+    html = article(SENTENCE, SENTENCE, SENTENCE, SENTENCE, wrapper='<div class="isi">{}</div><p>Hak cipta.</p>')
+    assert '<div class="isi articleBody">' in prune_html(html, GENERIC).html
+
+
+def test_no_container_is_named_when_the_text_is_spread() -> None:
+    half = "".join(f"<p>{SENTENCE}</p>" for _ in range(3))
+    html = f'<html><body><div class="a">{half}</div><div class="b">{half}</div></body></html>'
+    assert "articleBody" not in prune_html(html, GENERIC).html
+
+
+def test_no_container_is_named_when_a_body_hint_matched() -> None:
+    html = article(SENTENCE, SENTENCE, SENTENCE, SENTENCE, wrapper='<div class="isi">{}</div>')
+    pruned = prune_html(html, SiteRules(name="test", body=("div.isi",)))
+    assert pruned.body_html is not None and "articleBody" not in pruned.html

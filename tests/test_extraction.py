@@ -109,6 +109,23 @@ def test_extract_of_teasers_keeps_every_sentence_and_no_teaser() -> None:
     assert "baca juga" not in text.casefold()
 
 
+def test_subheading_between_paragraphs_is_kept_without_a_body_hint() -> None:
+    # Unnamed container: trafilatura would collect the loose <p>s and drop the <h2> between them.
+    sentence = "Paragraf {} tentang banjir rob yang menggenangi rumah nelayan di pesisir utara kota itu lagi."
+    paras = [f"{sentence.format(n)} {sentence.format(n)}" for n in range(4)]
+    inner = f"<p>{paras[0]}</p><p>{paras[1]}</p><h2>Tanggul Belum Selesai</h2><p>{paras[2]}</p><p>{paras[3]}</p>"
+    head = "<head><title>Banjir Rob Kembali Genangi Muara Angke</title></head>"
+    html = f'<html>{head}<body><div class="berita">{inner}</div><div class="kaki">Redaksi</div></body></html>'
+    assert list(scraper.extract(html, None).paragraphs) == [*paras[:2], "Tanggul Belum Selesai", *paras[2:]]
+
+
+def test_br_split_text_in_a_span_body_keeps_its_paragraphs() -> None:
+    blocks = [f"Kalimat nomor {n} dari berita tentang pemindai suhu tubuh di bandara internasional." for n in range(3)]
+    span = '<span itemprop="articleBody">' + "<br><br>".join(blocks) + "</span>"
+    html = f"<html><body><article><div class='isi'>{span}</div></article></body></html>"
+    assert list(scraper.extract(html, None).paragraphs) == blocks
+
+
 @pytest.mark.parametrize(
     ("text", "paragraphs"),
     [

@@ -29,23 +29,7 @@ SITE_RULES = DEFAULT_RULES_DIR / "sites"
 # Expectations the cleaner does not meet yet, for a cause outside the site files (generic rules or code).
 # Keyed by (test, host) or, for a noise string, (test, host, noise); each reason names the cause.
 # Strict: the day the cause is fixed the test passes, fails as XPASS, and its entry here must go.
-_SUBHEADING_LOST_WITHOUT_BODY = (
-    "extraction, not rules: with no body container known (no generic selector matches this page) trafilatura "
-    "runs on the whole page and drops the <h2> subheading {!r}; the site's body selector keeps it, because "
-    "the cleaner wraps a known body in <article>"
-)
-KNOWN_FAILURES: dict[tuple[str, ...], str] = {
-    ("paragraphs", "viva.co.id"): (
-        "extraction, not rules: the body is <br><br>-split text inside span[itemprop=articleBody], and trafilatura "
-        "returns it as ONE paragraph (the real viva_1.html page is merged the same way, 5 into 1, which the golden "
-        "test cannot see as it compares flat text). No body selector helps: div#article-content and "
-        "article.article-detail lose the text before the first <br> instead"
-    ),
-    ("generic", "kompas.com", "Tanggul Belum Selesai"): _SUBHEADING_LOST_WITHOUT_BODY.format("Tanggul Belum Selesai"),
-    ("generic", "mediaindonesia.com", "Stok Bulog Mencukupi"): _SUBHEADING_LOST_WITHOUT_BODY.format(
-        "Stok Bulog Mencukupi"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, ...], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
