@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -20,3 +23,14 @@ def require_shared(*parts: str) -> Path:
             pytest.fail(f"{path} is missing: CI must have ../shared beside the checkout")
         pytest.skip(f"{path} is absent: the golden tests read ../shared, which this checkout lacks")
     return path
+
+
+@cache
+def shared_score() -> ModuleType:
+    """../shared/eval/score.py, imported from where it is (never copied): its metric is the team's."""
+    path = require_shared("eval", "score.py")
+    spec = importlib.util.spec_from_file_location("shared_score", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

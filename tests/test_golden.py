@@ -7,30 +7,19 @@ figures the team reports. Skipped with a reason where ../shared is absent; faile
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 import scraper
 from scraper.errors import ScraperError
-from tests.conftest import SHARED, require_shared
+from tests.conftest import SHARED, require_shared, shared_score
 
 IDNEWS = SHARED / "data" / "idnews-dev"
 SEEDS = SHARED / "seeds"
 AEB = SHARED / "data" / "aeb-dev"
-
-
-def _score_module() -> ModuleType:
-    path = require_shared("eval", "score.py")
-    spec = importlib.util.spec_from_file_location("shared_score", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _gold_pages() -> list[str]:
@@ -53,7 +42,7 @@ def _load_page(name: str) -> tuple[dict[str, Any], str]:
 @pytest.mark.parametrize("name", _gold_pages())
 def test_idnews_page_keeps_every_paragraph_and_drops_every_noise_string(name: str) -> None:
     gold, text = _load_page(name)
-    norm = _score_module().norm
+    norm = shared_score().norm
     flat = norm(text)
     missing = [p for p in gold["body"] if norm(p) not in flat]
     left = [n for n in gold["must_not_contain"] if norm(n) in flat]
@@ -85,7 +74,7 @@ def test_idnews_page_dateline_moves_to_metadata(name: str) -> None:
 
 def test_idnews_f1_floor() -> None:
     require_shared("data", "idnews-dev", "gold")
-    score = _score_module()
+    score = shared_score()
     triples = []
     for name in _gold_pages():
         gold, text = _load_page(name)
@@ -98,7 +87,7 @@ def test_seed_cleaned_to_gold(name: str) -> None:
     gold_all = json.loads(require_shared("seeds", "gold.json").read_text(encoding="utf-8"))
     gold = gold_all[name]
     article = scraper.clean_text((SEEDS / name).read_text(encoding="utf-8"), site=gold.get("site"))
-    norm = _score_module().norm
+    norm = shared_score().norm
     flat = norm(article.text)
     optional = {norm(p) for p in gold.get("optional", [])}
     assert [p for p in gold["body"] if norm(p) not in optional and norm(p) not in flat] == []
@@ -115,7 +104,7 @@ def test_seed_glued_teaser_leaves_its_sentence_as_a_paragraph() -> None:
 def test_aeb_f1_floor() -> None:
     """General news in other languages: the Indonesian rules must not hurt it (bare trafilatura: 0.959)."""
     truth = json.loads(require_shared("data", "aeb-dev", "ground-truth.json").read_text(encoding="utf-8"))
-    score = _score_module()
+    score = shared_score()
     triples = []
     for doc_id, gold in sorted(truth.items()):
         files = list((AEB / "html").glob(doc_id + ".html*"))
