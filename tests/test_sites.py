@@ -27,7 +27,8 @@ SITE_FIXTURES = FIXTURES / "sites"
 SITE_RULES = DEFAULT_RULES_DIR / "sites"
 
 # Expectations the cleaner does not meet yet, for a cause outside the site files (generic rules or code).
-# Keyed by (test, host) or, for a noise string, (test, host, noise); each reason names the cause.
+# Keyed by (test, host), or (test, host, noise string) for "noise", or (test, host, paragraph) for "generic";
+# each reason names the cause. An empty dict: every expectation holds.
 # Strict: the day the cause is fixed the test passes, fails as XPASS, and its entry here must go.
 KNOWN_FAILURES: dict[tuple[str, ...], str] = {}
 
