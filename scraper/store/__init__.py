@@ -1,7 +1,7 @@
 """The store step: frontier state, raw pages, articles, runs and locks, behind one interface.
 
 >>> from scraper.store import open_store
->>> with open_store("scraper.db") as store:            # or "sqlite:///scraper.db"
+>>> with open_store("scraper.db") as store:   # or "sqlite:///scraper.db", "postgresql://user@host/db"
 ...     store.add_links(links, site="liputan6.com", now=now)
 ...     for entry in store.due_urls(now, limit=100):
 ...         ...   # fetch (conditional GET with entry.etag / entry.last_modified), clean, then one of:
@@ -31,6 +31,7 @@ from typing import Protocol, Self
 
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page
+from scraper.store.postgres_url import is_postgres_url, redact_url
 from scraper.store.records import (
     AppliedMigration,
     ArticleChange,
@@ -62,7 +63,6 @@ __all__ = [
 ]
 
 SQLITE_PREFIX = "sqlite:///"
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class Store(Protocol):
@@ -146,18 +146,33 @@ class Store(Protocol):
 
 
 def open_store(db: str, *, keep_raw: bool = True) -> Store:
-    """Open (creating and migrating if needed) the store at `db`: a path, `sqlite:///PATH`, or a PostgreSQL URL.
+    """Open (creating and migrating if needed) the store at `db`: a path, `sqlite:///PATH`, or a PostgreSQL URL
+    (`postgresql://user@host/db`, `postgres://...`; `?options=-csearch_path%3Dname` keeps the tables in schema
+    `name`, which must exist).
 
     `keep_raw=False` stores page metadata without the raw body (then `reprocess` has nothing to re-clean).
-    An unknown scheme, or a backend not built yet, raises `StoreError`: never a silent fallback to SQLite.
+    An unknown scheme raises `StoreError`: never a silent fallback to SQLite.
     """
-    if db.startswith(POSTGRES_SCHEMES):
-        raise StoreError(f"{_redact(db)}: PostgreSQL backend not available yet; use a SQLite path or sqlite:///PATH")
+    if is_postgres_url(db):
+        return _open_postgres(db, keep_raw=keep_raw)
     if db.startswith(SQLITE_PREFIX):
         return SQLiteStore(_sqlite_path(db), keep_raw=keep_raw)
     if "://" in db or db.startswith("sqlite:"):
-        raise StoreError(f"{_redact(db)}: unknown database URL (expected a path, sqlite:///PATH or postgresql://...)")
+        raise StoreError(
+            f"{redact_url(db)}: unknown database URL (expected a path, sqlite:///PATH or postgresql://...)"
+        )
     return SQLiteStore(db, keep_raw=keep_raw)
+
+
+def _open_postgres(db: str, *, keep_raw: bool) -> Store:
+    """The PostgreSQL store, imported only now: psycopg is an optional extra, and SQLite users need none of it."""
+    try:
+        from scraper.store.postgres import PostgresStore
+    except ImportError as exc:
+        if not (exc.name or "").startswith("psycopg"):
+            raise
+        raise StoreError(f"{redact_url(db)}: PostgreSQL needs psycopg: pip install 'scraper[postgres]'") from exc
+    return PostgresStore(db, keep_raw=keep_raw)
 
 
 def _sqlite_path(url: str) -> str:
@@ -166,12 +181,3 @@ def _sqlite_path(url: str) -> str:
     if not path:
         raise StoreError(f"{url}: no database path after {SQLITE_PREFIX}")
     return path
-
-
-def _redact(db: str) -> str:
-    """The URL without a password, so an error message can be shown and logged."""
-    scheme, sep, rest = db.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return db
-    return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"
