@@ -268,16 +268,22 @@ def _teaser_block(label: LexborNode) -> LexborNode | None:
 
 
 def _label_and_titles(label: LexborNode) -> Iterator[LexborNode]:
-    """The label and what follows it while that is a link, a <br>, a blank or a link-only block."""
+    """The label and what follows it while that is a link, a <br> or a link-only block; blanks
+    between them are passed over and stay, so the words around the teaser stay apart."""
     yield label
     node = label.next
-    while node is not None and _is_title(node):
-        yield node
+    while node is not None and (_is_blank(node) or _is_title(node)):
+        if not _is_blank(node):
+            yield node
         node = node.next
 
 
+def _is_blank(node: LexborNode) -> bool:
+    return node.is_text_node and not (node.text_content or "").strip()
+
+
 def _is_title(node: LexborNode) -> bool:
-    if node.tag in ("a", "br") or (node.is_text_node and not (node.text_content or "").strip()):
+    if node.tag in ("a", "br"):
         return True
     size = _chars(node.text()) if node.is_element_node else 0
     return 0 < size <= MAX_TEASER_CHARS and _link_chars(node) >= MIN_LINK_SHARE * size
@@ -299,7 +305,11 @@ def _decompose(cuts: Iterable[_Cut], keep: frozenset[int] = frozenset()) -> list
             outermost[cut.node.mem_id] = cut
     removals = [_removal(cut) for cut in outermost.values()]
     for cut in outermost.values():
-        cut.node.decompose()
+        if cut.node.is_text_node or cut.node.tag in INLINE_TAGS:
+            # A cut inside a line leaves a space, so the words on either side never glue.
+            cut.node.replace_with(" ")
+        else:
+            cut.node.decompose()
     return [r for r in removals if r is not None]
 
 

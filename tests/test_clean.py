@@ -329,3 +329,16 @@ def test_no_container_is_named_when_a_body_hint_matched() -> None:
     html = article(SENTENCE, SENTENCE, SENTENCE, SENTENCE, wrapper='<div class="isi">{}</div>')
     pruned = prune_html(html, SiteRules(name="test", body=("div.isi",)))
     assert pruned.body_html is not None and "articleBody" not in pruned.html
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "Kalimat pertama.<b>Baca juga:</b><a href='/j'>Judul lain</a>Kalimat kedua.",
+        "Kalimat pertama. <b>Baca juga:</b> <a href='/j'>Judul lain</a> Kalimat kedua.",
+        "Kalimat pertama.<strong>Read more:</strong><a href='/j'>Judul lain</a><br>Kalimat kedua.",
+    ],
+)
+def test_teaser_cut_out_of_a_line_never_glues_the_words_around_it(inner: str) -> None:
+    html = prune_html(article(SENTENCE * 2, inner), GENERIC).html
+    assert "<p>Kalimat pertama. Kalimat kedua.</p>" in " ".join(html.split())
