@@ -1,13 +1,20 @@
 """The store contract suite: every test taking `store` or `db_url` runs on each backend in BACKENDS.
 
-Only SQLite exists yet. A PostgreSQL backend joins by adding "postgresql" to BACKENDS and a branch in `db_url`
-that makes a fresh database (or schema) per test and returns its URL; the contract tests then run on it unchanged.
-Tests at the bottom are SQLite-specific (file format, WAL, pragmas, SIGKILL on a file).
+SQLite runs on a file in the test's tmp_path. PostgreSQL runs on the server at $SCRAPER_TEST_POSTGRES (by default
+the local one, postgresql://postgres@127.0.0.1:5432/test), in a schema of its own per test: `fresh_schema`
+creates `test_<random>`, hands out a URL whose search_path is that schema, and drops it with everything in it
+afterwards, so tests never see each other's rows and leave no table behind. Where that server is unreachable the
+PostgreSQL half is skipped with the reason, except under CI, where it fails: CI must test both backends.
+
+Tests near the bottom are SQLite-specific (file format, WAL, pragmas); PostgreSQL-specific ones, and the
+pipeline run end to end into PostgreSQL, are in tests/test_store_postgres.py.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -16,10 +23,13 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page, Removal
@@ -27,7 +37,9 @@ from scraper.store import FrontierEntry, LockInfo, SQLiteStore, Store, content_h
 from scraper.store.sqlfiles import Migration, load_migrations, load_queries, parse_queries
 from scraper.store.sqlite_conn import apply_migrations, split_statements
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}  # backend -> its folder under scraper/store/sql/
+POSTGRES_URL = os.environ.get("SCRAPER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 SITE = "news.example"
@@ -115,12 +127,56 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a reachable PostgreSQL; skipped with the reason where there is none, failed in CI."""
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            pass
+    except psycopg.Error as exc:
+        reason = f"PostgreSQL at {POSTGRES_URL} is unreachable ({' '.join(str(exc).split())})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must run the store suite on PostgreSQL too")
+        pytest.skip(f"{reason}; set SCRAPER_TEST_POSTGRES to a server to test the PostgreSQL backend")
+    return POSTGRES_URL
+
+
+def with_search_path(server: str, schema: str) -> str:
+    """`server` with `schema` as the connection's search_path (libpq takes `=` in a URL value as %3D)."""
+    return f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def fresh_schema(server: str) -> Iterator[str]:
+    """A new empty schema on `server`, as a store URL; dropped with all it holds when the block ends."""
+    name = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    try:
+        yield with_search_path(server, name)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute("SET lock_timeout = '20s'")  # a store left open by a failed test: fail, do not hang
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
 @pytest.fixture
-def db_url(backend: str, tmp_path: Path) -> str:
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, empty database of one backend, as the URL `open_store` takes."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'scraper.db'}"
-    raise AssertionError(f"no fixture for backend {backend}")
+        yield f"sqlite:///{tmp_path / 'scraper.db'}"
+    elif backend == "postgresql":
+        # Asked for here, not as a parameter: a SQLite-only run (-k sqlite) needs no PostgreSQL.
+        with fresh_schema(request.getfixturevalue("postgres_server")) as url:
+            yield url
+    else:
+        raise AssertionError(f"no fixture for backend {backend}")
+
+
+@pytest.fixture
+def db_name(db_url: str) -> str:
+    """How a StoreError names the database: the SQLite path, or the PostgreSQL URL (without a password)."""
+    return db_url.removeprefix("sqlite:///")
 
 
 @pytest.fixture
@@ -153,7 +209,7 @@ def sqlite_path(tmp_path: Path) -> Path:
 
 def test_migrations_are_applied_and_recorded(store: Store, backend: str) -> None:
     names = [m.name for m in store.migrations()]
-    assert names == [m.name for m in load_migrations(backend)]
+    assert names == [m.name for m in load_migrations(DIALECTS[backend])]
     assert names[0] == "0001_initial"
 
 
@@ -262,8 +318,9 @@ def test_success_after_failures_clears_attempts_and_error(store: Store) -> None:
     assert store.due_urls(at(2), limit=10) == []
 
 
-def test_calls_about_an_unknown_url_raise_and_store_nothing(store: Store) -> None:
-    with pytest.raises(StoreError, match=r"scraper\.db: .*read/0009/judul is not in the frontier"):
+def test_calls_about_an_unknown_url_raise_and_store_nothing(store: Store, db_name: str) -> None:
+    assert db_name.endswith("scraper.db") or db_name.startswith("postgresql://")
+    with pytest.raises(StoreError, match=rf"{re.escape(db_name)}: .*read/0009/judul is not in the frontier"):
         save(store, url(9))
     with pytest.raises(StoreError, match="not in the frontier"):
         store.record_unchanged(url(9), T0)
@@ -575,10 +632,25 @@ def test_open_store_takes_a_path_or_a_sqlite_url(tmp_path: Path, monkeypatch: py
         assert (tmp_path / file).exists(), db
 
 
-def test_open_store_refuses_postgresql_for_now_without_leaking_the_password() -> None:
-    with pytest.raises(StoreError, match="PostgreSQL backend not available yet") as caught:
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_an_unreachable_postgresql_is_a_one_line_store_error_without_the_password(scheme: str) -> None:
+    # Port 9 (discard) has no server on the test machines: the connection is refused at once.
+    with pytest.raises(StoreError, match="cannot open the database") as caught:
+        open_store(f"{scheme}://postgres:s3cret@127.0.0.1:9/test?password=s3cret")
+    message = str(caught.value)
+    assert message.startswith(f"{scheme}://postgres:***@127.0.0.1:9/test")
+    assert "s3cret" not in message and "\n" not in message
+
+
+def test_without_psycopg_a_postgresql_url_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in [m for m in sys.modules if m.startswith(("psycopg", "scraper.store.postgres"))]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what `import psycopg` finds where it is not installed
+    with pytest.raises(StoreError, match=r"pip install 'scraper\[postgres\]'") as caught:
         open_store("postgresql://postgres:s3cret@127.0.0.1:5432/test")
-    assert "s3cret" not in str(caught.value)
+    assert "s3cret" not in str(caught.value) and "\n" not in str(caught.value)
+    with open_store("sqlite:///:memory:") as store:  # SQLite users need none of it
+        assert add(store, 1) == 1
 
 
 @pytest.mark.parametrize("db", ["mysql://localhost/db", "sqlite://no-third-slash.db", "sqlite:///", "sqlite:x.db"])
@@ -681,14 +753,17 @@ def test_a_query_defined_twice_is_an_error() -> None:
         parse_queries("-- name: q\nSELECT 1;\n-- name: q\nSELECT 2;\n")
 
 
-def test_many_connections_opening_a_new_database_at_once_migrate_it_once(sqlite_path: Path) -> None:
+# -- several connections, threads and processes (every backend)
+
+
+def test_many_connections_opening_a_new_database_at_once_migrate_it_once(db_url: str) -> None:
     barrier = threading.Barrier(6)
     errors: list[BaseException] = []
 
     def open_one() -> None:
         barrier.wait()
         try:
-            with open_store(str(sqlite_path)) as store:
+            with open_store(db_url) as store:
                 add(store, 1)
         except BaseException as exc:  # collected for the assertion below, not swallowed
             errors.append(exc)
@@ -699,18 +774,18 @@ def test_many_connections_opening_a_new_database_at_once_migrate_it_once(sqlite_
     for thread in threads:
         thread.join()
     assert errors == []
-    with sqlite3.connect(sqlite_path) as raw:
-        assert raw.execute("SELECT count(*) FROM migrations").fetchone()[0] == 1
+    with open_store(db_url) as store:
+        assert len(store.migrations()) == 1
 
 
-def test_concurrent_writers_wait_for_each_other_instead_of_failing(sqlite_path: Path) -> None:
-    with open_store(str(sqlite_path)) as first:
+def test_concurrent_writers_wait_for_each_other_instead_of_failing(db_url: str) -> None:
+    with open_store(db_url) as first:
         add(first, *range(100))
     errors: list[BaseException] = []
 
     def write(numbers: range) -> None:
         try:
-            with open_store(str(sqlite_path)) as store:
+            with open_store(db_url) as store:
                 for n in numbers:
                     save(store, url(n))
         except BaseException as exc:  # collected for the assertion below, not swallowed
@@ -722,12 +797,12 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(sqlite_path: 
     for thread in threads:
         thread.join()
     assert errors == []
-    with open_store(str(sqlite_path)) as store:
+    with open_store(db_url) as store:
         assert len(list(store.iter_articles())) == 100
 
 
-def test_one_store_can_be_shared_by_threads(sqlite_path: Path) -> None:
-    with open_store(str(sqlite_path)) as store:
+def test_one_store_can_be_shared_by_threads(db_url: str) -> None:
+    with open_store(db_url) as store:
         add(store, *range(40))
         threads = [threading.Thread(target=save, args=(store, url(n))) for n in range(40)]
         for thread in threads:
@@ -739,16 +814,19 @@ def test_one_store_can_be_shared_by_threads(sqlite_path: Path) -> None:
 
 # -- SIGKILL
 
+# The module whose article_columns each backend calls inside save_result's transaction: the writer pauses there.
+ROWS_MODULE = {"sqlite": "scraper.store.sqlite_rows", "postgresql": "scraper.store.postgres_rows"}
+
 KILL_WRITER = """
-import os, sys, time
+import importlib, os, sys, time
 from datetime import UTC, datetime, timedelta
 from scraper.models import Article, Link, Page
 from scraper.store import open_store
-from scraper.store import sqlite_rows
 
-db, total, pause_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+db, total, pause_at, rows_module = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 now = datetime(2025, 3, 1, tzinfo=UTC)
-article_columns = sqlite_rows.article_columns
+rows = importlib.import_module(rows_module)
+article_columns = rows.article_columns
 
 
 def paused_article_columns(article):
@@ -764,7 +842,7 @@ with open_store(db) as store:
     print("ready", flush=True)
     for count, entry in enumerate(store.due_urls(now, total)):
         if count == pause_at:
-            sqlite_rows.article_columns = paused_article_columns
+            rows.article_columns = paused_article_columns
         n = entry.url.rsplit("/", 1)[1]
         body = f"<p>page {n}</p>".encode() + os.urandom(60_000)  # incompressible: every save writes a lot
         page = Page(url=entry.url, final_url=entry.url, status=200, content=body, fetched_at=now)
@@ -777,12 +855,12 @@ print("finished", flush=True)
 
 
 def _run_writer(
-    db: Path, total: int, *, kill_after: int | None = None, delay: float = 0.0, pause_at: int = -1
+    db: str, backend: str, total: int, *, kill_after: int | None = None, delay: float = 0.0, pause_at: int = -1
 ) -> list[str]:
     """Run the writer and return its output lines. It is killed with SIGKILL `delay` seconds after its
     `kill_after`-th save, or as soon as it says it is paused inside the save at index `pause_at`."""
-    argv = [sys.executable, "-c", KILL_WRITER, str(db), str(total), str(pause_at)]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=db.parent)
+    argv = [sys.executable, "-c", KILL_WRITER, db, str(total), str(pause_at), ROWS_MODULE[backend]]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines: list[str] = []
     for line in proc.stdout:
@@ -797,54 +875,76 @@ def _run_writer(
     return lines
 
 
-def _check_no_half_written_article(db: Path) -> int:
+# (url, paragraphs as JSON text or as a list, compressed body, frontier status), done URLs, pages
+SavedRows = tuple[list[tuple[str, str | list[str], bytes | None, str | None]], int, int]
+
+SAVED_ARTICLES = (
+    "SELECT a.url, a.paragraphs, p.body, f.status FROM articles a "
+    "LEFT JOIN pages p ON p.url = a.url LEFT JOIN frontier f ON f.url = a.url"
+)
+DONE_URLS = "SELECT count(*) FROM frontier WHERE status = 'done'"
+SAVED_PAGES = "SELECT count(*) FROM pages"
+
+
+def _saved_rows(db: str) -> SavedRows:
+    """Read straight from the database, past the store: every article with its page and status, the number of
+    done URLs and of pages. Only committed rows are seen, as the next run would see them."""
+    if db.startswith("sqlite:///"):
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as raw:
+            assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            return (
+                raw.execute(SAVED_ARTICLES).fetchall(),
+                raw.execute(DONE_URLS).fetchone()[0],
+                raw.execute(SAVED_PAGES).fetchone()[0],
+            )
+    with psycopg.connect(db) as pg:
+        done, pages = (pg.execute(query).fetchone() for query in (DONE_URLS, SAVED_PAGES))
+        assert done is not None and pages is not None
+        return pg.execute(SAVED_ARTICLES).fetchall(), done[0], pages[0]
+
+
+def _check_no_half_written_article(db: str) -> int:
     """Every article has its page and a done frontier row, and all three are of the same save. Articles found."""
-    with sqlite3.connect(db) as raw:
-        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = raw.execute(
-            "SELECT a.url, a.paragraphs, p.body, f.status FROM articles a "
-            "LEFT JOIN pages p ON p.url = a.url LEFT JOIN frontier f ON f.url = a.url"
-        ).fetchall()
-        done = raw.execute("SELECT count(*) FROM frontier WHERE status = 'done'").fetchone()[0]
-        pages = raw.execute("SELECT count(*) FROM pages").fetchone()[0]
+    rows, done, pages = _saved_rows(db)
     for address, paragraphs, body, status in rows:
         n = address.rsplit("/", 1)[1]
         assert body is not None, f"article {address} has no page"
         assert zlib.decompress(body).startswith(f"<p>page {n}</p>".encode())
+        # SQLite keeps the paragraphs as JSON text, PostgreSQL as an array: `in` finds the last one in either
         assert f"article {n} paragraph 199" in paragraphs, f"article {address} is cut short"
         assert status == "done"
     assert done == pages == len(rows)  # no URL done, and no page, without its article
     return len(rows)
 
 
-def test_sigkill_inside_a_save_leaves_neither_page_nor_article(sqlite_path: Path) -> None:
-    lines = _run_writer(sqlite_path, 20, pause_at=4)
+def test_sigkill_inside_a_save_leaves_neither_page_nor_article(db_url: str, backend: str) -> None:
+    lines = _run_writer(db_url, backend, 20, pause_at=4)
     assert lines[-1].startswith("mid-save"), lines
     killed_url = lines[-1].split()[1]
-    assert _check_no_half_written_article(sqlite_path) == 4
-    with open_store(str(sqlite_path)) as store:
+    assert _check_no_half_written_article(db_url) == 4
+    with open_store(db_url) as store:
         assert state(store, killed_url).status == "new"  # fetched again by the next run
         assert killed_url not in {p.url for p in store.iter_pages()}
 
 
-def test_sigkill_leaves_no_half_written_article_and_the_next_run_resumes(sqlite_path: Path) -> None:
+def test_sigkill_leaves_no_half_written_article_and_the_next_run_resumes(db_url: str, backend: str) -> None:
     total = 120
     saved = 0
     for round_, delay in enumerate((0.0, 0.002, 0.005, 0.009), start=1):
-        lines = _run_writer(sqlite_path, total, kill_after=3 * round_, delay=delay)
+        lines = _run_writer(db_url, backend, total, kill_after=3 * round_, delay=delay)
         assert "finished" not in lines, "the writer ended before it was killed: the test proved nothing"
-        found = _check_no_half_written_article(sqlite_path)
+        found = _check_no_half_written_article(db_url)
         assert saved + 3 * round_ <= found < total  # progress kept, and resumed where it stopped
         saved = found
-    with open_store(str(sqlite_path)) as store:
+    with open_store(db_url) as store:
         # the killed run's lock still blocks the next run until it expires
         assert not store.acquire_lock("run", "next", datetime(2025, 3, 1, 0, 59, tzinfo=UTC), TTL)
         assert store.acquire_lock("run", "next", datetime(2025, 3, 1, 1, 0, tzinfo=UTC), TTL)
         store.release_lock("run", "next")
-    lines = _run_writer(sqlite_path, total)
+    lines = _run_writer(db_url, backend, total)
     assert lines[-1] == "finished"
     assert sum(x.startswith("saved") for x in lines) == total - saved  # only what was left was fetched
-    assert _check_no_half_written_article(sqlite_path) == total
-    with open_store(str(sqlite_path)) as store:
+    assert _check_no_half_written_article(db_url) == total
+    with open_store(db_url) as store:
         assert store.due_urls(datetime(2025, 3, 2, tzinfo=UTC), limit=1000) == []  # a run right after: nothing new
         assert len({a.url for a in store.iter_articles()}) == len(list(store.iter_articles())) == total
