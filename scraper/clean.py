@@ -32,6 +32,7 @@ SOLE_CONTAINER_SHARE = 0.8
 # trafilatura's first body expression takes these elements with an "articleBody" class (trafilatura/xpaths.py).
 BODY_FRAME_TAGS = frozenset({"div", "article", "section", "main"})
 BODY_CLASS = "articleBody"
+MIN_FRAME_PARAGRAPHS = 2
 # A teaser block (label + titles) is short; a longer block is a paragraph that merely starts with the label.
 MAX_TEASER_CHARS = 600
 # Besides the label and the link titles, a teaser may hold a little text: "[VIDEO]", "(update)", bullets.
@@ -354,7 +355,9 @@ def _mark_sole_container(body: LexborNode) -> None:
     score, node = max(_parent_scores(sizes), key=lambda s: s[0], default=(0, None))
     if node is None or total < MIN_P_ARTICLE_CHARS or score < SOLE_CONTAINER_SHARE * total:
         return
-    if node.tag in BODY_FRAME_TAGS:
+    # One <p> is no frame to trafilatura: it reads on into the next candidate and adds the page's lists.
+    paragraphs = sum(1 for p, size in sizes if size and p.parent is not None and p.parent.mem_id == node.mem_id)
+    if node.tag in BODY_FRAME_TAGS and paragraphs >= MIN_FRAME_PARAGRAPHS:
         node.attrs["class"] = f"{node.attrs.get('class') or ''} {BODY_CLASS}".strip()
 
 

@@ -342,3 +342,10 @@ def test_no_container_is_named_when_a_body_hint_matched() -> None:
 def test_teaser_cut_out_of_a_line_never_glues_the_words_around_it(inner: str) -> None:
     html = prune_html(article(SENTENCE * 2, inner), GENERIC).html
     assert "<p>Kalimat pertama. Kalimat kedua.</p>" in " ".join(html.split())
+
+
+def test_container_with_a_single_paragraph_is_not_named() -> None:
+    # trafilatura takes a one-paragraph frame as too thin and reads on into the page's lists.
+    one = "<br><br>".join([SENTENCE] * 5)
+    html = article(one, wrapper='<div class="isi"><strong>Jakarta</strong> - {}</div>')
+    assert "articleBody" not in prune_html(html, GENERIC).html
