@@ -34,6 +34,7 @@ from psycopg import sql
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page, Removal
 from scraper.store import FrontierEntry, LockInfo, SQLiteStore, Store, content_hash, open_store
+from scraper.store.postgres_url import redact_url
 from scraper.store.sqlfiles import Migration, load_migrations, load_queries, parse_queries
 from scraper.store.sqlite_conn import apply_migrations, split_statements
 
@@ -129,12 +130,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
+    """The URL of a reachable PostgreSQL (checked once per session)."""
+    return require_postgres()
+
+
+def require_postgres() -> str:
     """The URL of a reachable PostgreSQL; skipped with the reason where there is none, failed in CI."""
     try:
         with psycopg.connect(POSTGRES_URL, connect_timeout=3):
             pass
     except psycopg.Error as exc:
-        reason = f"PostgreSQL at {POSTGRES_URL} is unreachable ({' '.join(str(exc).split())})"
+        reason = f"PostgreSQL at {redact_url(POSTGRES_URL)} is unreachable ({' '.join(str(exc).split())})"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}: CI must run the store suite on PostgreSQL too")
         pytest.skip(f"{reason}; set SCRAPER_TEST_POSTGRES to a server to test the PostgreSQL backend")
