@@ -126,6 +126,14 @@ def test_br_split_text_in_a_span_body_keeps_its_paragraphs() -> None:
     assert list(scraper.extract(html, None).paragraphs) == blocks
 
 
+def test_article_nested_deeper_than_libxml2s_default_limit_is_extracted() -> None:
+    # libxml2 drops everything below depth 256 unless the parser allows a huge tree.
+    lines = [f"Kalimat {n} dari artikel yang tersarang sangat dalam di halaman yang aneh ini." for n in range(3)]
+    inner = "".join(f"<p>{line}</p>" for line in lines)
+    html = "<html><body>" + "<div>" * 300 + inner + "</div>" * 300 + "</body></html>"
+    assert list(extract_main(html, None).paragraphs) == lines
+
+
 @pytest.mark.parametrize(
     ("text", "paragraphs"),
     [

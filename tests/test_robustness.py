@@ -187,13 +187,6 @@ def test_article_nested_as_deep_as_allowed_is_extracted() -> None:
     assert article.paragraphs == tuple(PARAGRAPHS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in scraper/extraction.py: trafilatura parses with lxml's default HTMLParser (no huge_tree); "
-    "libxml2 stops at depth 256 and silently drops everything deeper, so an article nested 300 levels "
-    "deep comes out as 'no article text found'. Passing a tree parsed with HTMLParser(huge_tree=True) "
-    "to bare_extraction keeps it (checked up to the guard's 1000 levels).",
-)
 def test_article_nested_300_deep_is_extracted() -> None:
     article = scraper.extract("<div>" * 300 + BODY + "</div>" * 300)
     assert article.paragraphs == tuple(PARAGRAPHS)
