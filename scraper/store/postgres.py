@@ -62,6 +62,7 @@ class PostgresStore:
         self._url = url
         self._queries = load_queries(DIALECT)
         self._lock = threading.RLock()
+        self._closed = False
         self._conn = self._open()
 
     def _open(self) -> Connection:
@@ -78,6 +79,7 @@ class PostgresStore:
     def close(self) -> None:
         """Close the connection; the store cannot be used after."""
         with self._lock:
+            self._closed = True
             self._conn.close()
 
     def __enter__(self) -> Self:
@@ -99,7 +101,7 @@ class PostgresStore:
 
     def _live(self) -> Connection:
         """The connection, opened again if the server dropped it (a closed store stays closed)."""
-        if self._conn.broken:
+        if self._conn.broken and not self._closed:
             self._conn.close()
             self._conn = connect(self._url)  # the schema is migrated already: it was when the store opened
         return self._conn
