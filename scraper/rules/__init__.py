@@ -56,6 +56,8 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     **{s: frozenset({"name", "patterns", "max_chars", "replace", "description"}) for s in PATTERN_SECTIONS},
 }
 TABLE_ARRAYS = frozenset({"drop", "teaser", *PATTERN_SECTIONS})
+# A bare host name, lower case: labels of letters, digits and inner hyphens, at least one dot.
+HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,7 @@ def load_rulebook(directory: Path | str = DEFAULT_RULES_DIR) -> RuleBook:
     generic = load_rules_file(generic_path, is_site=False)
     site_paths = sorted((directory / "sites").glob("*.toml"))
     sites = tuple(load_rules_file(p, is_site=True) for p in site_paths)
-    _check_unique_hosts(sites)
+    _check_unique_hosts(zip(site_paths, sites, strict=True))
     return RuleBook(generic=generic, sites=sites, version=_digest([generic_path, *site_paths]))
 
 
@@ -188,19 +190,8 @@ def load_rules_file(path: Path, *, is_site: bool) -> SiteRules:
 
 def _compile(path: str, data: Mapping[str, object], *, is_site: bool, default_name: str) -> SiteRules:
     for key, value in data.items():
-        if key not in SECTION_KEYS or (key == "site" and not is_site):
-            raise RulesError(path, key, "unknown section")
-        tables = value if key in TABLE_ARRAYS else [value]
-        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-            kind = "an array of tables ([[...]])" if key in TABLE_ARRAYS else "a table ([...])"
-            raise RulesError(path, key, f"must be {kind}")
-        for i, table in enumerate(tables):
-            where = f"{key}[{i}]" if key in TABLE_ARRAYS else key
-            for k in table:
-                if k not in SECTION_KEYS[key]:
-                    raise RulesError(path, f"{where}.{k}", "unknown key")
-    site = _dict(data.get("site", {}))
-    hosts = tuple(h.lower() for h in _strings(path, "site.hosts", site.get("hosts", [])))
+        _check_section(path, key, value, is_site=is_site)
+    hosts = _hosts(path, _dict(data.get("site", {})).get("hosts", []))
     if is_site and not hosts:
         raise RulesError(path, "site.hosts", "a site file must name at least one host")
     prefix = hosts[0] if hosts else "generic"
@@ -220,6 +211,55 @@ def _compile(path: str, data: Mapping[str, object], *, is_site: bool, default_na
             for s in PATTERN_SECTIONS
         },
     )
+
+
+def _check_section(path: str, key: str, value: object, *, is_site: bool) -> None:
+    """The section is known, has the right shape, and holds only known keys of the right basic types."""
+    if key not in SECTION_KEYS:
+        raise RulesError(path, key, f"unknown section (known: {', '.join(sorted(SECTION_KEYS))})")
+    if key == "site" and not is_site:
+        raise RulesError(path, key, "only a site file (sites/<host>.toml) has a [site] section")
+    tables = value if key in TABLE_ARRAYS else [value]
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        kind = "an array of tables ([[...]])" if key in TABLE_ARRAYS else "a table ([...])"
+        raise RulesError(path, key, f"must be {kind}")
+    for i, table in enumerate(tables):
+        _check_keys(path, key, f"{key}[{i}]" if key in TABLE_ARRAYS else key, table)
+    _check_unique_names(path, key, tables)
+
+
+def _check_keys(path: str, section: str, where: str, table: Mapping[str, object]) -> None:
+    for k, v in table.items():
+        if k not in SECTION_KEYS[section]:
+            known = ", ".join(sorted(SECTION_KEYS[section]))
+            raise RulesError(path, f"{where}.{k}", f"unknown key (known: {known})")
+        if k == "description" and not isinstance(v, str):
+            raise RulesError(path, f"{where}.{k}", "must be a string")
+
+
+def _check_unique_names(path: str, section: str, tables: list[dict[str, object]]) -> None:
+    """The removal log names rules by name: two rules of one name would blur which one cut."""
+    names: dict[str, int] = {}
+    for i, table in enumerate(tables):
+        name = table.get("name")
+        if not isinstance(name, str):
+            continue  # _name reports a missing or malformed name
+        if name in names:
+            raise RulesError(path, f"{section}[{i}].name", f"{name!r} is already the name of {section}[{names[name]}]")
+        names[name] = i
+
+
+def _hosts(path: str, value: object) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in _strings(path, "site.hosts", value))
+    for i, host in enumerate(hosts):
+        if host.startswith("www."):
+            raise RulesError(path, f"site.hosts[{i}]", f"drop the 'www.' of {host!r}: URLs are matched without it")
+        if not HOST.fullmatch(host):
+            raise RulesError(path, f"site.hosts[{i}]", f"{host!r} is not a host name (like 'detik.com')")
+    for i, host in enumerate(hosts):
+        if host in hosts[:i]:
+            raise RulesError(path, f"site.hosts[{i}]", f"{host!r} is listed twice")
+    return hosts
 
 
 def _dict(value: object) -> dict[str, object]:
@@ -246,9 +286,13 @@ def _name(path: str, where: str, table: Mapping[str, object]) -> str:
 
 def _regex(path: str, key: str, pattern: str) -> re.Pattern[str]:
     try:
-        return re.compile(pattern, re.MULTILINE)
+        compiled = re.compile(pattern, re.MULTILINE)
     except re.error as exc:
         raise RulesError(path, key, f"bad regular expression {pattern!r}: {exc}") from exc
+    # A pattern that matches nothing at all is found in every paragraph: a line rule would drop them all.
+    if compiled.search("") is not None:
+        raise RulesError(path, key, f"regular expression {pattern!r} matches the empty string, so every text")
+    return compiled
 
 
 _SELECTOR_PROBE = LexborHTMLParser("<html><body><p>probe</p></body></html>")
@@ -266,7 +310,10 @@ def _selectors(path: str, key: str, value: object) -> tuple[str, ...]:
 
 def _selector_rule(path: str, prefix: str, i: int, t: Mapping[str, object]) -> SelectorRule:
     name = _name(path, f"drop[{i}]", t)
-    return SelectorRule(f"{prefix}/{name}", _selectors(path, f"drop[{i}].selectors", t.get("selectors", [])))
+    selectors = _selectors(path, f"drop[{i}].selectors", t.get("selectors", []))
+    if not selectors:
+        raise RulesError(path, f"drop[{i}].selectors", "needs at least one selector")
+    return SelectorRule(f"{prefix}/{name}", selectors)
 
 
 def _teaser_rule(path: str, prefix: str, i: int, t: Mapping[str, object]) -> TeaserRule:
@@ -284,7 +331,7 @@ def _pattern_rule(path: str, prefix: str, section: str, i: int, t: Mapping[str, 
     if not patterns:
         raise RulesError(path, f"{where}.patterns", "needs at least one pattern")
     max_chars = t.get("max_chars")
-    if max_chars is not None and (not isinstance(max_chars, int) or max_chars <= 0):
+    if max_chars is not None and (type(max_chars) is not int or max_chars <= 0):  # bool is an int
         raise RulesError(path, f"{where}.max_chars", "must be a positive integer")
     replace = t.get("replace", "")
     if not isinstance(replace, str):
@@ -293,10 +340,10 @@ def _pattern_rule(path: str, prefix: str, section: str, i: int, t: Mapping[str, 
     return PatternRule(f"{prefix}/{name}", compiled, max_chars, replace)
 
 
-def _check_unique_hosts(sites: Iterable[SiteRules]) -> None:
-    seen: dict[str, str] = {}
-    for site in sites:
-        for host in site.hosts:
+def _check_unique_hosts(sites: Iterable[tuple[Path, SiteRules]]) -> None:
+    seen: dict[str, Path] = {}
+    for path, site in sites:
+        for i, host in enumerate(site.hosts):
             if host in seen:
-                raise RulesError(site.name, "site.hosts", f"host {host!r} is also claimed by {seen[host]}")
-            seen[host] = site.name
+                raise RulesError(str(path), f"site.hosts[{i}]", f"host {host!r} is also claimed by {seen[host].name}")
+            seen[host] = path
