@@ -61,6 +61,13 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
     paras = _dedupe(_drop_composites(paras, removals), removals)
     paras, dateline = _cut_dateline(paras, rules.dateline, removals)
     paras = _cut_trailing(paras, rules.trailing, removals)
+    # A dateline or credit cut can expose a noise line ('Jakarta - Baca juga: X', 'ADVERTISEMENT (ant)'):
+    # drop it too, so cleaning the output again changes nothing.
+    for _ in range(MAX_TRAILING_PASSES):
+        exposed = _drop_bare_datelines(_drop_lines(paras, rules.line, removals), rules.dateline, removals)
+        if exposed == paras:
+            break
+        paras = _cut_trailing(exposed, rules.trailing, removals)
     return TextResult(tuple(paras), dateline, tuple(removals))
 
 
@@ -155,15 +162,39 @@ def _match_dateline(
     first, rest = paras[0], paras[1:]
     if len(first) <= SPLIT_DATELINE_CHARS and first.rstrip()[-1:] in "-–—" and rest:
         first, rest = f"{first} {rest[0]}", rest[1:]
+    found = _dateline_prefix(first, rules)
+    if found is None:
+        return None
+    dateline, end, rule = found
+    removals.append(Removal(dateline, rule, "text"))
+    remainder = first[end:].strip()
+    again = _dateline_prefix(remainder, rules)
+    if again is not None:  # a second dateline right after the first (a template glitch) is noise too
+        removals.append(Removal(again[0], again[2], "text"))
+        remainder = remainder[again[1] :].strip()
+    return ([remainder] if remainder else []) + rest, dateline
+
+
+def _dateline_prefix(text: str, rules: tuple[PatternRule, ...]) -> tuple[str, int, str] | None:
+    """The dateline at the start of `text`: its text, where it ends, the rule's name."""
     for rule in rules:
         for pattern in rule.patterns:
-            match = pattern.match(first)
+            match = pattern.match(text)
             if match and match.end() > 0:
-                dateline = match.group(0).strip()
-                removals.append(Removal(dateline, rule.name, "text"))
-                remainder = first[match.end() :].strip()
-                return ([remainder] if remainder else []) + rest, dateline
+                return match.group(0).strip(), match.end(), rule.name
     return None
+
+
+def _drop_bare_datelines(paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]) -> list[str]:
+    """A paragraph that is a dateline and nothing more ('Liputan6.com, Jakarta -') is noise wherever it is."""
+    kept = []
+    for para in paras:
+        found = _dateline_prefix(para, rules)
+        if found is not None and not para[found[1] :].strip():
+            removals.append(Removal(para, found[2], "text"))
+        else:
+            kept.append(para)
+    return kept
 
 
 def _heading_like(para: str) -> bool:
