@@ -49,6 +49,7 @@ Progress = Callable[[int, int], None]
 RUN_LOCK = "run"
 LOCK_POLL_SECONDS = 5.0
 MAX_SITEMAP_DEPTH = 2  # robots.txt -> index -> urlset
+LOG_EVERY = 50  # URLs between progress log lines (and lock refreshes)
 MAX_CHILD_SITEMAPS = 20  # per sitemap index: the newest first, archives are not news
 # Failure causes for `stats`, read from the fetch errors' one-line messages (first match wins).
 CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -280,8 +281,9 @@ class _Crawl:
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(done, total)
-        if done and done % 50 == 0:  # a long run keeps its lock alive
+        if done and done % LOG_EVERY == 0:  # a long run keeps its lock alive, and says where it is
             self.store.acquire_lock(RUN_LOCK, self.owner, self.clock(), timedelta(seconds=self.settings.lock_ttl))
+            logger.info("%d/%d URLs done", done, total)
 
     async def process(self, entry: FrontierEntry) -> None:
         """Fetch one URL, clean it, store the result or the failure: never raises a ScraperError."""
