@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -15,6 +16,7 @@ import typer
 
 from scraper.cleaner import clean_text, extract
 from scraper.commands import register as register_crawl_commands
+from scraper.decode import MAX_PAGE_BYTES, decode_text
 from scraper.errors import ExtractError, ScraperError
 from scraper.models import Article
 from scraper.rules import DEFAULT_RULES_DIR, load_rulebook
@@ -39,15 +41,27 @@ class TextFormat(StrEnum):
 
 FILE_ARG = Annotated[str, typer.Argument(help="A file path, or - for standard input.", metavar="FILE|-")]
 FORMAT_OPT = Annotated[TextFormat, typer.Option("--format", "-f", help="Output: clean text or JSON.")]
+URL_OPT = Annotated[str | None, typer.Option(help="The page's URL: picks the site rules.")]
+SITE_OPT = Annotated[str | None, typer.Option(help="The site host (e.g. liputan6.com): picks the rules.")]
 
 
-def _read_bytes(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
+def _label(name: str) -> str:
+    return "<stdin>" if name == "-" else name
+
+
+def _read_input(name: str) -> bytes:
+    """FILE's bytes (stdin for "-"), read to one byte past the size limit, never a whole 5 GB file."""
     try:
-        return Path(name).read_bytes()
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_PAGE_BYTES + 1)
+        else:
+            with open(name, "rb") as file:
+                data = file.read(MAX_PAGE_BYTES + 1)
     except OSError as exc:
         _fail(f"{name}: cannot read: {exc.strerror or exc}")
+    if len(data) > MAX_PAGE_BYTES:
+        _fail(f"{_label(name)}: input is over the {MAX_PAGE_BYTES / 1e6:.0f} MB limit")
+    return data
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -55,12 +69,13 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _extract_file(file: str, url: str | None) -> Article:
-    data = _read_bytes(file)
+def _cleaned(file: str, clean: Callable[[bytes], Article]) -> Article:
+    """`clean` applied to FILE's bytes; any failure is one line naming FILE, and exit status 1."""
+    data = _read_input(file)
     try:
-        return extract(data, url)
+        return clean(data)
     except ExtractError as exc:
-        _fail(f"{file if url is None else url}: {exc.reason}")
+        _fail(f"{_label(file)}: {exc.reason}")
     except ScraperError as exc:
         _fail(str(exc))
 
@@ -73,40 +88,21 @@ def _emit(article: Article, fmt: TextFormat) -> None:
 
 
 @app.command("clean")
-def clean_command(
-    file: FILE_ARG,
-    url: Annotated[str | None, typer.Option(help="The page's URL: picks the site rules.")] = None,
-    fmt: FORMAT_OPT = TextFormat.text,
-) -> None:
+def clean_command(file: FILE_ARG, url: URL_OPT = None, fmt: FORMAT_OPT = TextFormat.text) -> None:
     """Clean a saved HTML page: print its article text (or JSON with metadata and removals)."""
-    _emit(_extract_file(file, url), fmt)
+    _emit(_cleaned(file, lambda data: extract(data, url)), fmt)
 
 
 @app.command("clean-text")
-def clean_text_command(
-    file: FILE_ARG,
-    site: Annotated[str | None, typer.Option(help="The site host (e.g. liputan6.com): picks the rules.")] = None,
-    fmt: FORMAT_OPT = TextFormat.text,
-) -> None:
-    """Clean already-extracted text (one paragraph a line)."""
-    data = _read_bytes(file)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        _fail(f"{file}: not UTF-8 text: {exc.reason} at byte {exc.start}")
-    try:
-        _emit(clean_text(text, site=site), fmt)
-    except ScraperError as exc:
-        _fail(str(exc))
+def clean_text_command(file: FILE_ARG, site: SITE_OPT = None, fmt: FORMAT_OPT = TextFormat.text) -> None:
+    """Clean already-extracted UTF-8 text (one paragraph a line) with the same rules."""
+    _emit(_cleaned(file, lambda data: clean_text(decode_text(data), site=site)), fmt)
 
 
 @app.command("explain")
-def explain_command(
-    file: FILE_ARG,
-    url: Annotated[str | None, typer.Option(help="The page's URL: picks the site rules.")] = None,
-) -> None:
+def explain_command(file: FILE_ARG, url: URL_OPT = None) -> None:
     """Print the clean text, then every removed piece with its rule and stage."""
-    article = _extract_file(file, url)
+    article = _cleaned(file, lambda data: extract(data, url))
     typer.echo(article.text)
     typer.echo("")
     typer.echo(f"--- removed ({len(article.removed)}) ---")
@@ -124,6 +120,9 @@ def rules_check_command(
 ) -> None:
     """Validate every rules file: unknown keys, bad selectors and bad regexes are errors."""
     directory = path or DEFAULT_RULES_DIR
+    if not directory.is_dir():
+        what = "not a directory" if directory.exists() else "no such directory"
+        _fail(f"{directory}: {what} (give the rules directory that holds generic.toml)")
     try:
         book = load_rulebook(directory)
     except ScraperError as exc:

@@ -30,7 +30,15 @@ from charset_normalizer import from_bytes
 
 from scraper.errors import ExtractError
 
-__all__ = ["MAX_PAGE_BYTES", "check_size", "declared_charset", "decode_html", "sanitize_text", "usable_codec"]
+__all__ = [
+    "MAX_PAGE_BYTES",
+    "check_size",
+    "declared_charset",
+    "decode_html",
+    "decode_text",
+    "sanitize_text",
+    "usable_codec",
+]
 
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 # How much of the page the binary sniffing, the charset declaration and the detector look at.
@@ -113,6 +121,24 @@ def decode_html(data: bytes | str, source: str | None = None) -> str:
     return sanitize_text(_decode_bytes(data, source))
 
 
+def decode_text(data: bytes, source: str | None = None) -> str:
+    """Extracted text (one paragraph a line) as str: UTF-8, or UTF-16/32 with a byte-order mark.
+
+    Unlike a page, a text file declares nothing, so there is nothing to fall back on: bytes that
+    are not UTF-8 are an `ExtractError` naming the first bad byte, as are binary files.
+    """
+    check_size(len(data), source)
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            return sanitize_text(data[len(bom) :].decode(codec, errors="replace"))
+    _check_not_binary(data, source, "text")
+    try:
+        return sanitize_text(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start]
+        raise ExtractError(source, f"not UTF-8 text: byte 0x{bad:02x} at offset {exc.start} ({exc.reason})") from exc
+
+
 def sanitize_text(text: str) -> str:
     """`text` without NUL and other C0 controls, lone surrogates replaced by U+FFFD."""
     if CONTROL.search(text):
@@ -156,11 +182,7 @@ def _decode_bytes(data: bytes, source: str | None) -> str:
     for bom, codec in BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
-    for magic, kind in MAGIC:
-        if data.startswith(magic):
-            raise ExtractError(source, f"input is {kind}, not HTML")
-    if _looks_binary(data[:HEAD_BYTES]):
-        raise ExtractError(source, "input looks binary (or UTF-16 without a byte-order mark), not HTML")
+    _check_not_binary(data, source, "HTML")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -171,6 +193,14 @@ def _decode_bytes(data: bytes, source: str | None) -> str:
     if declared in (None, "utf-8", "utf-8-sig"):
         declared = _guessed_charset(data)
     return _decode_with(data, declared)
+
+
+def _check_not_binary(data: bytes, source: str | None, expected: str) -> None:
+    for magic, kind in MAGIC:
+        if data.startswith(magic):
+            raise ExtractError(source, f"input is {kind}, not {expected}")
+    if _looks_binary(data[:HEAD_BYTES]):
+        raise ExtractError(source, f"input looks binary (or UTF-16 without a byte-order mark), not {expected}")
 
 
 def _mostly_utf8(data: bytes) -> bool:

@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 import scraper
-from scraper.decode import MAX_PAGE_BYTES, declared_charset, decode_html, sanitize_text, usable_codec
+from scraper.decode import MAX_PAGE_BYTES, declared_charset, decode_html, decode_text, sanitize_text, usable_codec
 from scraper.errors import ExtractError
 from tests.conftest import FIXTURES
 
@@ -177,3 +177,21 @@ def test_extract_reads_the_lying_page_in_utf8() -> None:
     assert article.title == "Kafe di Braga ramai pengunjung"
     assert NAME in article.text
     assert QUOTED in article.paragraphs[0]
+
+
+def test_decode_text_reads_utf8_and_byte_order_marks() -> None:
+    text = "Kafe milik José Peña ramai.\nBaris kedua."
+    assert decode_text(text.encode("utf-8")) == text
+    assert decode_text(codecs.BOM_UTF8 + text.encode("utf-8")) == text
+    assert decode_text(text.encode("utf-16")) == text
+
+
+def test_decode_text_names_the_first_byte_that_is_not_utf8() -> None:
+    with pytest.raises(ExtractError, match=r"^a\.txt: not UTF-8 text: byte 0xe9 at offset 14 "):
+        decode_text("Kafe milik José Peña".encode("latin-1"), "a.txt")
+
+
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n" + bytes(64), bytes(range(32)) * 10])
+def test_decode_text_refuses_binary(data: bytes) -> None:
+    with pytest.raises(ExtractError, match=r"not text$"):
+        decode_text(data)
