@@ -17,7 +17,8 @@ The order of evidence, strongest first:
 5. windows-1252.
 
 Whatever the route, the text comes out without NUL and other C0 control characters (which lxml
-refuses and PostgreSQL cannot store) and without lone surrogates (which cannot be written as UTF-8).
+refuses and PostgreSQL cannot store), without the XML-forbidden U+FFFE and U+FFFF, and without lone
+surrogates (which cannot be written as UTF-8).
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ WEB_SUPERSETS = {
 NOT_PAGE_CODECS = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "charmap"})
 # Code pages charset-normalizer confuses with each other on Latin-script text.
 LATIN_SINGLE_BYTE = re.compile(r"^(cp125[0247]|cp85[08]|iso8859-(1|2|3|4|9|10|13|14|15|16)|mac-.*)$")
-# What no text should hold: C0 controls but tab, newlines and form feed; DEL; lone surrogates.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# What no text should hold: C0 controls but tab, newlines and form feed; DEL; U+FFFE and U+FFFF, which
+# XML forbids (trafilatura builds an XML tree and loses a paragraph holding one); lone surrogates.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Every printable ASCII byte, tab and newlines: a codec that reads these differently cannot be what
 # an ASCII <meta> tag declared (UTF-16, UTF-7, EBCDIC, punycode, unicode_escape, ...).
@@ -140,7 +142,7 @@ def decode_text(data: bytes, source: str | None = None) -> str:
 
 
 def sanitize_text(text: str) -> str:
-    """`text` without NUL and other C0 controls, lone surrogates replaced by U+FFFD."""
+    """`text` without NUL and other C0 controls (nor U+FFFE, U+FFFF), lone surrogates replaced by U+FFFD."""
     if CONTROL.search(text):
         text = CONTROL.sub("", text)
     if SURROGATE.search(text):

@@ -122,7 +122,8 @@ def test_str_input_passes_through_sanitized() -> None:
 
 def test_sanitize_text_keeps_whitespace_controls() -> None:
     assert sanitize_text("a\tb\nc\rd\x0ce") == "a\tb\nc\rd\x0ce"
-    assert sanitize_text("a\x00\x07\x0b\x1b\x7fb") == "ab"
+    assert sanitize_text("a\x00\x07\x0b\x1b\x7f\ufffe\uffffb") == "ab"
+    assert sanitize_text("a\U0010ffff\ufdd0b") == "a\U0010ffff\ufdd0b"  # XML allows these
 
 
 def test_stray_nul_in_a_page_is_dropped_not_refused() -> None:

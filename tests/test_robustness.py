@@ -128,6 +128,7 @@ SURVIVES = [
     "NUL in str",
     "NUL in bytes",
     "control characters",
+    "noncharacters",
     "charset rot13",
     "charset undefined",
     "charset punycode",
