@@ -54,6 +54,9 @@ ROOT_TAGS = frozenset({"html", "head", "body"})
 DEFUSED_ATTRIBUTES = ("class", "id")
 
 
+MAX_BYLINE_CHARS = 120
+
+
 @dataclass(frozen=True, slots=True)
 class Pruned:
     """The pruned page and the cuts that made it."""
@@ -61,6 +64,7 @@ class Pruned:
     html: str
     removals: tuple[Removal, ...]
     body_html: str | None = None
+    byline: str | None = None  # the text of the site's byline node, read before pruning
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,7 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
     body = tree.body
     if root is None or body is None:
         return Pruned(html, ())
+    byline = _byline(tree, rules.author_selectors)
     guard = _make_guard(body, _hinted_body(tree, rules.body))
     removals: list[Removal] = []
     for rule in rules.drop:
@@ -97,7 +102,17 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
     body_html = _find_body(tree, rules.body)
     if body_html is None:
         _mark_sole_container(body)
-    return Pruned(tree.html or "", tuple(removals), body_html)
+    return Pruned(tree.html or "", tuple(removals), body_html, byline)
+
+
+def _byline(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
+    """The first non-empty text of the rules' byline selectors (short, or it is no byline)."""
+    for selector in selectors:
+        for node in tree.css(selector):
+            text = _flat(node)
+            if 0 < len(text) <= MAX_BYLINE_CHARS:
+                return text
+    return None
 
 
 def _chars(text: str | None) -> int:

@@ -11,9 +11,9 @@ import re
 from scraper.clean import prune_html
 from scraper.decode import check_size, decode_html, sanitize_text
 from scraper.errors import ExtractError
-from scraper.extraction import extract_main, split_paragraphs
+from scraper.extraction import extract_main, extract_page_metadata, split_paragraphs
 from scraper.guard import check_lines, check_markup
-from scraper.metadata import clean_author, clean_tags, clean_title, host_of, iso_date
+from scraper.metadata import clean_author, clean_tags, clean_title, detect_language, host_of, iso_date
 from scraper.models import Article, Removal
 from scraper.rules import RuleBook, default_rulebook
 from scraper.textrules import apply_text_rules
@@ -45,22 +45,25 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
         extracted = extract_main(pruned.html, url)
     if not extracted.paragraphs:
         raise ExtractError(url, "no article text found in the page")
-    title = clean_title(extracted.title, extracted.sitename, site)
+    meta = extract_page_metadata(text, url)
+    title = clean_title(meta.title or extracted.title, meta.sitename or extracted.sitename, site)
     result = apply_text_rules(extracted.paragraphs, site_rules, title=title)
     if not result.paragraphs:
         raise ExtractError(url, "nothing but noise in the page")
     removals: list[Removal] = [*pruned.removals, *result.removals]
-    author = clean_author(extracted.author, site_rules, removals)
+    author = clean_author(pruned.byline, site_rules, removals) or clean_author(
+        meta.author or extracted.author, site_rules, removals
+    )
     return Article(
         url=url,
         site=site or host_of(extracted.hostname),
         title=title,
         author=author,
-        date=iso_date(extracted.date),
+        date=iso_date(meta.date or extracted.date),
         dateline=result.dateline,
-        language=extracted.language,
+        language=detect_language("\n".join(result.paragraphs), meta.language or extracted.language),
         paragraphs=result.paragraphs,
-        tags=clean_tags(extracted.tags),
+        tags=clean_tags(meta.tags or extracted.tags),
         removed=tuple(removals),
     )
 
@@ -83,6 +86,7 @@ def clean_text(text: str, *, site: str | None = None, url: str | None = None, ru
         url=url,
         site=host,
         dateline=result.dateline,
+        language=detect_language("\n".join(result.paragraphs), None),
         paragraphs=result.paragraphs,
         removed=result.removals,
     )

@@ -43,7 +43,9 @@ UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: ./scraper.toml if present).")
 ]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path, sqlite:///PATH or postgresql://... (default: settings.db).")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="SQLite path, sqlite:///PATH or postgresql://... (default: settings.db).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")]
 
 

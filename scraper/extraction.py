@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import lxml.html
 import trafilatura
 from lxml.etree import ParserError
-from trafilatura.settings import Document, use_config
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Document, set_date_params, use_config
 
-__all__ = ["Extracted", "extract_main"]
+__all__ = ["Extracted", "PageMeta", "extract_main", "extract_page_metadata"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,53 @@ def parse_html(html: str) -> lxml.html.HtmlElement | None:
         return lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=HTML_PARSER)
     except (ParserError, ValueError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    """Metadata read from the whole original page (meta tags, JSON-LD, bylines), before any pruning."""
+
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+
+
+def extract_page_metadata(html: str, url: str | None) -> PageMeta:
+    """trafilatura's metadata of the untouched page: the pruning removes bylines and author boxes,
+    and a site's body hint keeps only the <head>, so the article text and its metadata come from
+    different trees."""
+    tree = parse_html(html)
+    if tree is None:
+        return PageMeta()
+    doc = extract_metadata(tree, url, date_config=set_date_params(True), extensive=True)
+    return PageMeta(
+        title=doc.title or None,
+        author=doc.author or None,
+        date=doc.date or None,
+        sitename=doc.sitename or None,
+        language=_page_language(tree),
+        tags=tuple(t for t in (doc.tags or []) + (doc.categories or []) if t),
+    )
+
+
+def _page_language(tree: lxml.html.HtmlElement) -> str | None:
+    """The language the page declares: <html lang>, then og:locale / content-language; ISO 639-1 only."""
+    candidates = [tree.get("lang"), tree.get("xml:lang")]
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("http-equiv") or meta.get("name") or "").lower()
+        if key in ("og:locale", "content-language", "language"):
+            candidates.append(meta.get("content"))
+    for value in candidates:
+        value = (value or "").strip()
+        if LANG.match(value):
+            return re.split(r"[-_]", value)[0].lower()
+    return None
 
 
 def split_paragraphs(text: str) -> tuple[str, ...]:

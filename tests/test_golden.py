@@ -121,3 +121,17 @@ def _aeb_text(path: Path, url: str | None) -> str:
         return scraper.extract(data.decode("utf-8", errors="replace"), url).text
     except ScraperError:
         return ""
+
+
+def test_idnews_metadata_author_date_language() -> None:
+    """Authors from bylines and meta tags without publisher names or CMS accounts; dates; languages."""
+    require_shared("data", "idnews-dev", "gold")
+    authors = dates = languages = 0
+    names = _gold_pages()
+    for name in names:
+        gold = json.loads((IDNEWS / "gold" / f"{name}.json").read_text(encoding="utf-8"))
+        article = scraper.extract((IDNEWS / "pages" / gold["file"]).read_bytes(), gold["url"])
+        authors += article.author == gold.get("author")
+        dates += (article.date or "")[:10] == gold.get("date")
+        languages += article.language == gold.get("lang")
+    assert authors >= 13 and dates == len(names) and languages == len(names)

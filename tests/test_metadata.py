@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from scraper import extract
-from scraper.metadata import clean_author, clean_tags, clean_title, host_of, iso_date
+from scraper.metadata import clean_author, clean_tags, clean_title, detect_language, host_of, iso_date
 from scraper.models import Removal
-from scraper.rules import default_rulebook
+from scraper.rules import DEFAULT_RULES_DIR, RuleBook, default_rulebook, load_rulebook
 
 RULES = default_rulebook().generic
 
@@ -103,3 +107,43 @@ def test_extract_fills_metadata_from_the_page() -> None:
     assert article.site == "contoh.com"
     assert "beras" in article.tags
     assert "Harga Beras Naik Lagi" not in article.paragraphs
+
+
+BYLINE_PAGE = """<html lang="en"><head><title>Harga Cabai Turun - Contoh.com</title>
+<meta name="author" content="Contoh.com Developer"></head><body>
+<div class="byline-box"><span class="penulis">Penulis: Dewi Lestari</span></div>
+<article><p>Harga cabai rawit di pasar tradisional turun tajam setelah panen raya di beberapa daerah sentra.</p>
+<p>Para pedagang mengatakan pasokan dari petani melimpah sehingga harga jual ikut turun sejak awal pekan ini.</p>
+<p>Pemerintah daerah memantau harga agar petani tetap mendapat untung yang layak dari hasil panen mereka.</p>
+</article></body></html>"""
+
+
+def test_site_byline_selector_wins_over_a_cms_account_in_meta() -> None:
+    rules = load_rules_with_site("contoh.com", '[author]\nselectors = [".penulis"]\n')
+    article = extract(BYLINE_PAGE, "https://contoh.com/berita/1", rules=rules)
+    assert article.author == "Dewi Lestari"
+    assert extract(BYLINE_PAGE, "https://contoh.com/berita/1").author is None  # the CMS account is dropped
+
+
+def test_language_is_detected_from_the_text_not_the_declaration() -> None:
+    article = extract(BYLINE_PAGE, "https://contoh.com/berita/1")
+    assert article.language == "id"  # the page says lang="en"
+
+
+def test_short_text_keeps_the_declared_language() -> None:
+    assert detect_language("Harga turun.", "en") == "en"
+    assert detect_language("Harga turun.", None) is None
+
+
+def test_close_languages_believe_the_declaration() -> None:
+    text = "Harga cabai rawit di pasar tradisional turun tajam setelah panen raya di beberapa daerah sentra. " * 3
+    assert detect_language(text, "ms") == "ms"
+    assert detect_language(text, "id") == "id"
+
+
+def load_rules_with_site(host: str, body: str) -> RuleBook:
+    directory = Path(tempfile.mkdtemp())
+    (directory / "sites").mkdir()
+    shutil.copy(DEFAULT_RULES_DIR / "generic.toml", directory / "generic.toml")
+    (directory / "sites" / f"{host}.toml").write_text(f'[site]\nhosts = ["{host}"]\n{body}', encoding="utf-8")
+    return load_rulebook(directory)

@@ -16,7 +16,7 @@ Sections of a rules file (every one optional)::
     [[inline]]  name, patterns = [...], replace = ""       inline cuts; "\\n" in replace splits the paragraph
     [[dateline]] name, patterns = [...]                    a dateline at the start of the first paragraph
     [[trailing]] name, patterns = [...]                    initials / reporter at the end of the last paragraph
-    [author]    drop = [...]                               patterns removed from the author field
+    [author]    drop = [...], selectors = [...]            patterns removed from the author field; byline nodes
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "body": frozenset({"selectors"}),
     "drop": frozenset({"name", "selectors", "description"}),
     "teaser": frozenset({"name", "label", "description"}),
-    "author": frozenset({"drop"}),
+    "author": frozenset({"drop", "selectors"}),
     **{s: frozenset({"name", "patterns", "max_chars", "replace", "description"}) for s in PATTERN_SECTIONS},
 }
 TABLE_ARRAYS = frozenset({"drop", "teaser", *PATTERN_SECTIONS})
@@ -100,6 +100,7 @@ class SiteRules:
     dateline: tuple[PatternRule, ...] = ()
     trailing: tuple[PatternRule, ...] = ()
     author_drop: tuple[re.Pattern[str], ...] = ()
+    author_selectors: tuple[str, ...] = ()  # byline nodes, read before any pruning; the site's come first
     hosts: tuple[str, ...] = field(default=())
 
     def merged(self, other: SiteRules) -> SiteRules:
@@ -115,6 +116,7 @@ class SiteRules:
             dateline=other.dateline + self.dateline,
             trailing=self.trailing + other.trailing,
             author_drop=self.author_drop + other.author_drop,
+            author_selectors=other.author_selectors + self.author_selectors,
             hosts=other.hosts,
         )
 
@@ -202,6 +204,7 @@ def _compile(path: str, data: Mapping[str, object], *, is_site: bool, default_na
         body=_selectors(path, "body.selectors", _dict(data.get("body", {})).get("selectors", [])),
         drop=tuple(_selector_rule(path, prefix, i, t) for i, t in enumerate(_tables(data, "drop"))),
         teaser=tuple(_teaser_rule(path, prefix, i, t) for i, t in enumerate(_tables(data, "teaser"))),
+        author_selectors=_selectors(path, "author.selectors", author.get("selectors", [])),
         author_drop=tuple(
             _regex(path, f"author.drop[{i}]", p)
             for i, p in enumerate(_strings(path, "author.drop", author.get("drop", [])))
