@@ -40,9 +40,9 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
     pruned = prune_html(text, site_rules)
     extracted = None
     if pruned.body_html is not None:
-        extracted = extract_main(_with_head(text, pruned.body_html), url)
+        extracted = extract_main(_with_head(text, pruned.body_html), url, with_metadata=False)
     if extracted is None or not extracted.paragraphs:
-        extracted = extract_main(pruned.html, url)
+        extracted = extract_main(pruned.html, url, with_metadata=False)
     if not extracted.paragraphs:
         raise ExtractError(url, "no article text found in the page")
     meta = extract_page_metadata(text, url)

@@ -45,8 +45,9 @@ class Extracted:
     hostname: str | None = None
 
 
-def extract_main(html: str, url: str | None) -> Extracted:
-    """Run trafilatura (no comments, tables kept, metadata on) and split its text into paragraphs."""
+def extract_main(html: str, url: str | None, *, with_metadata: bool = True) -> Extracted:
+    """Run trafilatura (no comments, tables kept) and split its text into paragraphs; metadata too unless
+    the caller reads it elsewhere (`extract_page_metadata` on the untouched page)."""
     tree = parse_html(html)
     if tree is None:
         return Extracted(())
@@ -58,7 +59,7 @@ def extract_main(html: str, url: str | None) -> Extracted:
         fast=True,
         include_comments=False,
         include_tables=True,
-        with_metadata=True,
+        with_metadata=with_metadata,
         deduplicate=False,
         config=_CONFIG,
     )
