@@ -102,9 +102,8 @@ LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
 
 
 def extract_page_metadata(html: str, url: str | None) -> PageMeta:
-    """trafilatura's metadata of the untouched page: the pruning removes bylines and author boxes,
-    and a site's body hint keeps only the <head>, so the article text and its metadata come from
-    different trees."""
+    """trafilatura's metadata (extensive date search) of a whole page: a site's body hint hands trafilatura
+    only the <head> and the body container, so the article text and its metadata come from different trees."""
     tree = parse_html(html)
     if tree is None:
         return PageMeta()
