@@ -36,10 +36,12 @@ crawl: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/seeds --call benchmarks.score_adapters:seed_text
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/idnews-dev --call benchmarks.score_adapters:page_html
+	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/idnews-dev --call benchmarks.score_adapters:page_html_generic
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/aeb-dev --call benchmarks.score_adapters:page_html
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/aeb-dev --call benchmarks.score_adapters:bare_trafilatura
 	$(BIN)/python benchmarks/text2025.py $(SHARED)/data/idnews-text-2025/dev.csv
 	$(BIN)/python benchmarks/extract_speed.py
+	$(BIN)/python benchmarks/crawl.py --urls 2000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
