@@ -38,34 +38,32 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
     site = host_of(url)
     site_rules = (rules or default_rulebook()).for_host(site)
     pruned = prune_html(text, site_rules)
-    extracted = None
+    paragraphs: tuple[str, ...] = ()
     if pruned.body_html is not None:
-        extracted = extract_main(_with_head(text, pruned.body_html), url, with_metadata=False)
-    if extracted is None or not extracted.paragraphs:
-        extracted = extract_main(pruned.html, url, with_metadata=False)
-    if not extracted.paragraphs:
+        paragraphs = extract_main(_with_head(text, pruned.body_html), url)
+    if not paragraphs:
+        paragraphs = extract_main(pruned.html, url)
+    if not paragraphs:
         raise ExtractError(url, "no article text found in the page")
     # Metadata from the pruned page: a third of the cost of the raw one, and the same fields, since
     # pruning keeps <head> and JSON-LD and the site's byline was read before it ran.
     meta = extract_page_metadata(pruned.html, url)
-    title = clean_title(meta.title or extracted.title, meta.sitename or extracted.sitename, site)
-    result = apply_text_rules(extracted.paragraphs, site_rules, title=title)
+    title = clean_title(meta.title, meta.sitename, site)
+    result = apply_text_rules(paragraphs, site_rules, title=title)
     if not result.paragraphs:
         raise ExtractError(url, "nothing but noise in the page")
     removals: list[Removal] = [*pruned.removals, *result.removals]
-    author = clean_author(pruned.byline, site_rules, removals) or clean_author(
-        meta.author or extracted.author, site_rules, removals
-    )
+    author = clean_author(pruned.byline, site_rules, removals) or clean_author(meta.author, site_rules, removals)
     return Article(
         url=url,
-        site=site or host_of(extracted.hostname),
+        site=site,
         title=title,
         author=author,
-        date=iso_date(meta.date or extracted.date),
+        date=iso_date(meta.date),
         dateline=result.dateline,
-        language=detect_language("\n".join(result.paragraphs), meta.language or extracted.language),
+        language=detect_language("\n".join(result.paragraphs), meta.language),
         paragraphs=result.paragraphs,
-        tags=clean_tags(meta.tags or extracted.tags),
+        tags=clean_tags(meta.tags),
         removed=tuple(removals),
     )
 

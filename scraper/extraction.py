@@ -1,6 +1,6 @@
-"""Extraction step: trafilatura turns a pruned page into paragraphs and metadata.
+"""Extraction step: trafilatura turns a pruned page into paragraphs, and reads its metadata.
 
-Pruned HTML -> Extracted (paragraphs, title, author, date, ...). Pure: no I/O.
+Pruned HTML -> paragraphs; pruned HTML -> PageMeta (title, author, date, ...). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lxml.etree import ParserError
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document, set_date_params, use_config
 
-__all__ = ["Extracted", "PageMeta", "extract_main", "extract_page_metadata"]
+__all__ = ["PageMeta", "extract_main", "extract_page_metadata"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,26 +31,15 @@ HTML_PARSER = lxml.html.HTMLParser(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Extracted:
-    """What trafilatura found: body paragraphs and raw metadata."""
+def extract_main(html: str, url: str | None) -> tuple[str, ...]:
+    """The article paragraphs trafilatura finds in a pruned page (no comments, tables kept).
 
-    paragraphs: tuple[str, ...]
-    title: str | None = None
-    author: str | None = None
-    date: str | None = None
-    sitename: str | None = None
-    language: str | None = None
-    tags: tuple[str, ...] = ()
-    hostname: str | None = None
-
-
-def extract_main(html: str, url: str | None, *, with_metadata: bool = True) -> Extracted:
-    """Run trafilatura (no comments, tables kept) and split its text into paragraphs; metadata too unless
-    the caller reads it elsewhere (`extract_page_metadata` on the untouched page)."""
+    Metadata is not read here but by `extract_page_metadata`, on the whole pruned page: with a site's body
+    hint, this page is only the <head> and the body container.
+    """
     tree = parse_html(html)
     if tree is None:
-        return Extracted(())
+        return ()
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -59,23 +48,11 @@ def extract_main(html: str, url: str | None, *, with_metadata: bool = True) -> E
         fast=True,
         include_comments=False,
         include_tables=True,
-        with_metadata=with_metadata,
+        with_metadata=False,
         deduplicate=False,
         config=_CONFIG,
     )
-    if not isinstance(doc, Document):
-        return Extracted(())
-    text = doc.text or ""
-    return Extracted(
-        paragraphs=split_paragraphs(text),
-        title=doc.title or None,
-        author=doc.author or None,
-        date=doc.date or None,
-        sitename=doc.sitename or None,
-        language=doc.language or None,
-        tags=tuple(t for t in (doc.tags or []) + (doc.categories or []) if t),
-        hostname=doc.hostname or None,
-    )
+    return split_paragraphs(doc.text or "") if isinstance(doc, Document) else ()
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:

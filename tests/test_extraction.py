@@ -6,7 +6,7 @@ import pytest
 
 import scraper
 from scraper.clean import prune_html
-from scraper.extraction import Extracted, extract_main, split_paragraphs
+from scraper.extraction import PageMeta, extract_main, extract_page_metadata, split_paragraphs
 from scraper.rules import default_rulebook
 from tests.conftest import FIXTURES
 
@@ -43,44 +43,50 @@ def page(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def bridge() -> Extracted:
+def bridge() -> tuple[str, ...]:
     return extract_main(prune_html(page("clean_widgets"), GENERIC).html, URL)
 
 
-def test_pruned_page_gives_the_article_paragraphs_in_order(bridge: Extracted) -> None:
-    assert [p for p in bridge.paragraphs if p in BRIDGE] == BRIDGE
+@pytest.fixture(scope="module")
+def bridge_meta() -> PageMeta:
+    return extract_page_metadata(prune_html(page("clean_widgets"), GENERIC).html, URL)
+
+
+def test_pruned_page_gives_the_article_paragraphs_in_order(bridge: tuple[str, ...]) -> None:
+    assert [p for p in bridge if p in BRIDGE] == BRIDGE
 
 
 @pytest.mark.parametrize("noise", WIDGET_NOISE)
-def test_pruned_page_gives_no_widget_text(bridge: Extracted, noise: str) -> None:
-    assert not any(noise in p for p in bridge.paragraphs)
+def test_pruned_page_gives_no_widget_text(bridge: tuple[str, ...], noise: str) -> None:
+    assert not any(noise in p for p in bridge)
 
 
-def test_author_and_date_come_from_the_json_ld_the_pruning_kept(bridge: Extracted) -> None:
-    assert bridge.author == "Mara Quell"
-    assert bridge.date == "2024-03-05"
+def test_author_and_date_come_from_the_json_ld_the_pruning_kept(bridge_meta: PageMeta) -> None:
+    assert bridge_meta.author == "Mara Quell"
+    assert bridge_meta.date == "2024-03-05"
 
 
-def test_title_comes_from_the_head(bridge: Extracted) -> None:
-    assert bridge.title is not None and bridge.title.startswith("Harbour Bridge Reopens After Two-Year Repair")
+def test_title_comes_from_the_head(bridge_meta: PageMeta) -> None:
+    assert bridge_meta.title is not None
+    assert bridge_meta.title.startswith("Harbour Bridge Reopens After Two-Year Repair")
 
 
 def test_br_split_text_becomes_one_paragraph_per_block() -> None:
     extracted = extract_main(prune_html(page("clean_br_article"), GENERIC).html, None)
-    assert len([p for p in extracted.paragraphs if "Merapi" in p or "Wahyu Pratama" in p or "mahoni" in p]) == 3
-    assert not any("Bagikan" in p for p in extracted.paragraphs)
+    assert len([p for p in extracted if "Merapi" in p or "Wahyu Pratama" in p or "mahoni" in p]) == 3
+    assert not any("Bagikan" in p for p in extracted)
 
 
 def test_page_without_an_article_gives_no_paragraphs() -> None:
     html = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
-    assert extract_main(prune_html(html, GENERIC).html, None).paragraphs == ()
+    assert extract_main(prune_html(html, GENERIC).html, None) == ()
 
 
 def test_short_news_item_is_kept_whole() -> None:
     # Three short lines are a real breaking-news item: the size floors must not discard it.
     lines = ["Gempa magnitudo 5,1 mengguncang Sukabumi pagi ini.", "Belum ada laporan kerusakan.", "BMKG memantau."]
     html = "<html><body><article>" + "".join(f"<p>{line}</p>" for line in lines) + "</article></body></html>"
-    assert list(extract_main(html, None).paragraphs) == lines
+    assert list(extract_main(html, None)) == lines
 
 
 def test_readability_and_justext_comparison_never_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +96,7 @@ def test_readability_and_justext_comparison_never_runs(monkeypatch: pytest.Monke
 
     monkeypatch.setattr("trafilatura.core.compare_extraction", fail)
     monkeypatch.setattr("trafilatura.core.justext_rescue", fail)
-    assert extract_main(prune_html(page("clean_widgets"), GENERIC).html, URL).paragraphs
+    assert extract_main(prune_html(page("clean_widgets"), GENERIC).html, URL)
 
 
 def test_extract_gives_exactly_the_article_paragraphs() -> None:
@@ -131,7 +137,7 @@ def test_article_nested_deeper_than_libxml2s_default_limit_is_extracted() -> Non
     lines = [f"Kalimat {n} dari artikel yang tersarang sangat dalam di halaman yang aneh ini." for n in range(3)]
     inner = "".join(f"<p>{line}</p>" for line in lines)
     html = "<html><body>" + "<div>" * 300 + inner + "</div>" * 300 + "</body></html>"
-    assert list(extract_main(html, None).paragraphs) == lines
+    assert list(extract_main(html, None)) == lines
 
 
 @pytest.mark.parametrize(
