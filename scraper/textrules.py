@@ -34,6 +34,9 @@ MAX_LEAD_HEADINGS = 2
 # Composite detection compares every pair: bounded, and only for parts long enough to be paragraphs.
 MAX_COMPOSITE_PARAGRAPHS = 400
 MIN_COMPOSITE_PART = 40
+# A repeated short line is often content (list items, a tweet's credit line under each embed); a repeated
+# long paragraph is a copy of the body (detik 2025 has one article twice).
+MIN_DUPLICATE_CHARS = 100
 MAX_HEADING_CHARS = 160
 
 
@@ -251,7 +254,7 @@ def _dedupe(paras: list[str], removals: list[Removal]) -> list[str]:
     kept = []
     for para in paras:
         key = para.casefold()
-        if key in seen and len(para) > 30:
+        if key in seen and len(para) >= MIN_DUPLICATE_CHARS:
             removals.append(Removal(para, "generic/duplicate-paragraph", "text"))
             continue
         seen.add(key)

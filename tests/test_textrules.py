@@ -157,8 +157,14 @@ def test_pull_quote_with_spaces_is_not_a_glued_copy() -> None:
     assert out == [long_para, BODY3]
 
 
-def test_exact_duplicate_paragraph_goes() -> None:
-    assert cleaned(f"{BODY1}\n{BODY2}\n{BODY1}") == [BODY1, BODY2]
+def test_exact_duplicate_long_paragraph_goes() -> None:
+    long = f"{BODY1} {BODY3}"
+    assert cleaned(f"{long}\n{BODY2}\n{long}") == [long, BODY2]
+
+
+def test_repeated_short_lines_stay() -> None:
+    credit = "— Kementerian Luar Negeri (@Kemlu_RI) 9 Oktober 2023"
+    assert cleaned(f"{BODY1}\n{credit}\n{BODY2}\n{credit}") == [BODY1, credit, BODY2, credit]
 
 
 def test_title_repeat_and_kicker_above_it_go() -> None:
