@@ -82,13 +82,18 @@ def clean_text(text: str, *, site: str | None = None, url: str | None = None, ru
     host = host_of(site) if site else host_of(url)
     site_rules = (rules or default_rulebook()).for_host(host)
     result = apply_text_rules(paragraphs, site_rules)
+    body, title, removed = result.paragraphs, None, result.removals
+    if result.headings:  # 'Headline / deck / Jakarta, IDN Times - ...': the first line is the title
+        title, body = body[0], body[1:]
+        removed = (*removed, Removal(title, "generic/headline", "meta"))
     return Article(
         url=url,
         site=host,
+        title=title,
         dateline=result.dateline,
-        language=detect_language("\n".join(result.paragraphs), None),
-        paragraphs=result.paragraphs,
-        removed=result.removals,
+        language=detect_language("\n".join(body), None),
+        paragraphs=body,
+        removed=removed,
     )
 
 

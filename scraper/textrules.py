@@ -47,6 +47,7 @@ class TextResult:
     paragraphs: tuple[str, ...]
     dateline: str | None
     removals: tuple[Removal, ...]
+    headings: int = 0  # heading-like lines above the dateline (a headline, a deck): paragraphs[:headings]
 
 
 def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str | None = None) -> TextResult:
@@ -62,7 +63,7 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
         paras = _cut_title(paras, normalize_space(title), removals)
     paras = _cut_footer(paras, rules.footer, removals)
     paras = _dedupe(_drop_composites(paras, removals), removals)
-    paras, dateline = _cut_dateline(paras, rules.dateline, removals)
+    paras, dateline, headings = _cut_dateline(paras, rules.dateline, removals)
     paras = _cut_trailing(paras, rules.trailing, removals)
     # A dateline or credit cut can expose a noise line ('Jakarta - Baca juga: X', 'ADVERTISEMENT (ant)'):
     # drop it too, so cleaning the output again changes nothing.
@@ -71,7 +72,7 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
         if exposed == paras:
             break
         paras = _cut_trailing(exposed, rules.trailing, removals)
-    return TextResult(tuple(paras), dateline, tuple(removals))
+    return TextResult(tuple(paras), dateline, tuple(removals), headings)
 
 
 def _cut_title(paras: list[str], title: str, removals: list[Removal]) -> list[str]:
@@ -148,15 +149,16 @@ def _sub_logged(pattern: re.Pattern[str], rule: PatternRule, text: str, removals
 
 def _cut_dateline(
     paras: list[str], rules: tuple[PatternRule, ...], removals: list[Removal]
-) -> tuple[list[str], str | None]:
-    """Cut the dateline from the first body paragraph: after at most a headline and a deck (seed 004)."""
+) -> tuple[list[str], str | None, int]:
+    """Cut the dateline from the first body paragraph: after at most a headline and a deck (seed 004).
+    Also says how many heading-like lines stood above it."""
     for i in range(min(MAX_LEAD_HEADINGS + 1, len(paras))):
         if i > 0 and not _heading_like(paras[i - 1]):
             break
         found = _match_dateline(paras[i:], rules, removals)
         if found is not None:
-            return paras[:i] + found[0], found[1]
-    return paras, None
+            return paras[:i] + found[0], found[1], i
+    return paras, None, 0
 
 
 def _match_dateline(

@@ -93,6 +93,7 @@ def test_seed_cleaned_to_gold(name: str) -> None:
     assert [p for p in gold["body"] if norm(p) not in optional and norm(p) not in flat] == []
     assert [n for n in gold["must_not_contain"] if norm(n) in flat] == []
     assert article.dateline == ((gold.get("dateline") or "").strip() or None)
+    assert article.title == gold.get("title")
 
 
 def test_seed_glued_teaser_leaves_its_sentence_as_a_paragraph() -> None:

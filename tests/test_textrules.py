@@ -199,3 +199,16 @@ def test_cleaning_is_idempotent_on_its_output() -> None:
     text = f"Liputan6.com, Jakarta - {BODY1}\nBaca Juga\n{BODY2}\nAdvertisement\n{BODY3} (bgs/rul)"
     once = clean_text(text)
     assert clean_text(once.text).paragraphs == once.paragraphs
+
+
+def test_headline_above_the_dateline_becomes_the_title_and_the_deck_stays() -> None:
+    article = clean_text(f"Harga Beras Naik Lagi\n\nPasokan menipis\n\nJakarta, IDN Times - {BODY1}\n\n{BODY2}")
+    assert article.title == "Harga Beras Naik Lagi"
+    assert article.paragraphs == ("Pasokan menipis", BODY1, BODY2)
+    assert article.dateline == "Jakarta, IDN Times -"
+
+
+def test_no_dateline_no_title_from_text() -> None:
+    article = clean_text(f"Harga Beras Naik Lagi\n{BODY1}\n{BODY2}")
+    assert article.title is None
+    assert article.paragraphs[0] == "Harga Beras Naik Lagi"
