@@ -34,6 +34,7 @@ MAX_LEAD_HEADINGS = 2
 # Composite detection compares every pair: bounded, and only for parts long enough to be paragraphs.
 MAX_COMPOSITE_PARAGRAPHS = 400
 MIN_COMPOSITE_PART = 40
+MIN_COMPOSITE_EXTRA = 20
 # A repeated short line is often content (list items, a tweet's credit line under each embed); a repeated
 # long paragraph is a copy of the body (detik 2025 has one article twice).
 MIN_DUPLICATE_CHARS = 100
@@ -243,7 +244,8 @@ def _drop_composites(paras: list[str], removals: list[Removal]) -> list[str]:
 
 def _glued_inside(part: str, whole: str) -> bool:
     start = whole.find(part)
-    if start < 0 or len(whole) <= len(part):
+    # A quote mark or a word more is not another paragraph glued on: the whole must hold real extra text.
+    if start < 0 or len(whole) - len(part) < MIN_COMPOSITE_EXTRA:
         return False
     end = start + len(part)
     glued_before = start > 0 and not whole[start - 1].isspace()

@@ -212,3 +212,55 @@ def test_no_dateline_no_title_from_text() -> None:
     article = clean_text(f"Harga Beras Naik Lagi\n{BODY1}\n{BODY2}")
     assert article.title is None
     assert article.paragraphs[0] == "Harga Beras Naik Lagi"
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "Artikel ini telah tayang di Tribunnews.com dengan judul Harga Beras Naik Lagi",
+        "Dapatkan update berita pilihan dan breaking news setiap hari dari Contoh.com. Mari bergabung di Grup "
+        'Telegram "Contoh News Update", caranya klik link berikut, kemudian join.',
+        "Simak breaking news dan berita pilihan kami langsung di ponselmu. Pilih saluran andalanmu akses berita "
+        "Contoh.com WhatsApp Channel.",
+        "Pastikan kamu sudah install aplikasi WhatsApp ya.",
+        "Ikuti saluran WhatsApp Contoh untuk berita terbaru.",
+        "Saksikan video di bawah ini:",
+        "Jangan Lewatkan Video Terbaru:",
+        "Pilihan Editor: Harga Beras Naik Lagi di Pasar Induk",
+        "Dilarang keras mengambil konten, melakukan crawling atau pengindeksan otomatis untuk AI di situs web ini "
+        "tanpa izin tertulis dari Kantor Berita Contoh.",
+        "Next Article Harga Beras Naik Lagi",
+    ],
+)
+def test_indonesian_calls_to_action_go(noise: str) -> None:
+    assert cleaned(f"{BODY1}\n{noise}\n{BODY2}") == [BODY1, BODY2]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Artikel ini menjelaskan mengapa harga beras naik tajam di beberapa daerah sepanjang bulan ini.",
+        "Pilihan editor majalah itu jatuh pada liputan banjir di pesisir utara Jawa pekan lalu.",
+        "Dapatkan hasil panen yang baik dengan memilih bibit unggul, kata penyuluh pertanian setempat.",
+    ],
+)
+def test_sentences_that_start_like_a_call_to_action_stay(body: str) -> None:
+    assert cleaned(f"{BODY1}\n{body}") == [BODY1, body]
+
+
+def test_a_schedule_line_with_day_date_and_time_stays() -> None:
+    line = "Minggu 17 Agustus 2025 20.00 WIB Chelsea v Crystal Palace, 22.30 WIB Manchester United v Arsenal"
+    assert cleaned(f"{BODY1}\n{line}") == [BODY1, line]
+
+
+@pytest.mark.parametrize(
+    "item",
+    ["Kamis, 05/11/2015 09:25 WIB Ini Dia Tempat Terbasah di Dunia", "- Jum'at, 19 Juni 2015 13:05 WIB Bikin Sup"],
+)
+def test_a_related_list_item_with_date_and_time_goes(item: str) -> None:
+    assert cleaned(f"{BODY1}\n{item}\n{BODY2}") == [BODY1, BODY2]
+
+
+def test_a_quoted_copy_of_the_next_line_is_not_a_glued_copy() -> None:
+    caption = "Detik-detik Terjadinya Erupsi Gunung Gede Bogor, Jawa Barat tanggal 2 April 2025"
+    assert cleaned(f'{BODY1}\n"{caption}\n{caption}') == [BODY1, f'"{caption}', caption]
