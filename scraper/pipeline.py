@@ -55,7 +55,7 @@ MAX_CHILD_SITEMAPS = 20  # per sitemap index: the newest first, archives are not
 CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (cause, re.compile(pattern, re.IGNORECASE))
     for cause, pattern in (
-        ("robots", r"robots\.txt"),
+        ("robots", r"disallowed by robots\.txt"),
         ("http-404", r"HTTP 404"),
         ("http-410", r"HTTP 410"),
         ("http-429", r"HTTP 429|pause of"),
@@ -108,6 +108,8 @@ def failure_cause(exc: ScraperError) -> str:
     """A short cause for stats: 'http-404', 'timeout', 'robots', 'extract', ..."""
     if isinstance(exc, ExtractError):
         return "extract"
+    if isinstance(exc, DiscoveryError):
+        return "discovery"
     message = str(exc)
     for cause, pattern in CAUSES:
         if pattern.search(message):
@@ -251,6 +253,7 @@ class _Crawl:
 
     def _source_failed(self, source: Source, exc: ScraperError) -> None:
         self.report.stats["source_failures"] += 1
+        self.report.stats[f"source_failed_{failure_cause(exc)}"] += 1
         self.report.source_errors.append(f"{source.name}: {exc}")
         logger.warning("source %s: %s", source.name, exc, extra={"site": source.name})
 

@@ -13,7 +13,7 @@ import pytest
 
 from scraper.cleaner import extract
 from scraper.config import Config, Section, Settings, Source
-from scraper.errors import ExtractError, LockedError, PermanentFetchError, TransientFetchError
+from scraper.errors import DiscoveryError, ExtractError, LockedError, PermanentFetchError, TransientFetchError
 from scraper.pipeline import RunReport, failure_cause, reprocess, run_pass
 from scraper.store import Store, open_store
 from tests.conftest import require_shared, shared_score
@@ -166,6 +166,9 @@ def test_no_source_reachable_is_not_ok(store: Store) -> None:
     report = run(dead, store)
     assert not report.ok
     assert report.source_errors and "127.0.0.1:9/rss" in report.source_errors[0]
+    assert report.stats["source_failed_connection"] == 1
+    (stored,) = store.recent_runs(1)
+    assert stored.stats["source_failures"] == 1  # the run's row keeps the failure
 
 
 def test_a_held_lock_stops_a_second_run(site: Site, store: Store) -> None:
@@ -193,6 +196,7 @@ def test_failure_causes() -> None:
     assert failure_cause(PermanentFetchError("u", "disallowed by robots.txt")) == "robots"
     assert failure_cause(ExtractError("u", "no article text found in the page")) == "extract"
     assert failure_cause(TransientFetchError("u", "something odd")) == "transient"
+    assert failure_cause(DiscoveryError("u", "not a feed (an HTML page)")) == "discovery"
 
 
 def test_crawl_of_the_real_dev_pages_stores_what_the_cleaner_makes_of_them(store: Store) -> None:
