@@ -24,13 +24,12 @@ from typing import Self
 
 import psycopg
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page
-from scraper.store import postgres_rows as rows
+from scraper.store import postgres_rows, rows
 from scraper.store.postgres_conn import Connection, apply_migrations, connect, transaction
-from scraper.store.postgres_rows import opt_utc, utc
+from scraper.store.postgres_rows import CODEC, utc
 from scraper.store.postgres_url import redact_url
 from scraper.store.records import (
     AppliedMigration,
@@ -131,7 +130,7 @@ class PostgresStore:
 
     def add_links(self, links: Iterable[Link], site: str, now: datetime) -> int:
         """Add discovered links to the frontier as `new`; known URLs are left as they are. Returns how many were new."""
-        params = [rows.link_params(link, site, now) for link in links]
+        params = [rows.link_params(link, site, now, CODEC) for link in links]
         if not params:
             return 0
         with self._unit("add_links") as conn, conn.cursor() as cursor:
@@ -145,7 +144,7 @@ class PostgresStore:
         `done` URLs last checked before it, for a conditional GET. At most `limit`, oldest first."""
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")  # PostgreSQL would refuse it as a query error
-        params = {"now": utc(now), "limit": limit, "site": site, "recheck_before": opt_utc(recheck_before)}
+        params = {"now": utc(now), "limit": limit, "site": site, "recheck_before": CODEC.opt_time_param(recheck_before)}
         with self._unit("due_urls", write=False) as conn:
             return [rows.frontier_entry(row) for row in self._run(conn, "due_urls", params)]
 
@@ -183,7 +182,7 @@ class PostgresStore:
             "message": message,
             "now": utc(now),
         }
-        page_row = None if page is None else rows.page_params(url, page, keep_raw=self.keep_raw)
+        page_row = None if page is None else rows.page_params(url, page, CODEC, keep_raw=self.keep_raw)
         with self._unit("record_failure") as conn:
             self._site_of(conn, url)
             self._run(conn, "mark_failed", params)
@@ -202,7 +201,7 @@ class PostgresStore:
         with self._unit("save_result") as conn:
             site = self._site_of(conn, url)
             self._run(conn, "mark_fetched", fetched)
-            self._run(conn, "upsert_page", rows.page_params(url, page, keep_raw=self.keep_raw))
+            self._run(conn, "upsert_page", rows.page_params(url, page, CODEC, keep_raw=self.keep_raw))
             origin = {"url": url, "site": site, "requested_url": page.url}
             return self._put_article(conn, article, {**origin, **extraction})
 
@@ -222,9 +221,9 @@ class PostgresStore:
 
     def _put_article(self, conn: Connection, article: Article, fields: Mapping[str, object]) -> ArticleChange:
         """Insert or update the article row; an identical article only records the rules version it was made by."""
-        new = {**fields, **rows.article_columns(article)}
+        new = {**fields, **postgres_rows.article_columns(article)}
         change = rows.article_change(self._one(conn, "article_row", {"url": new["url"]}), new)
-        self._run(conn, "touch_article" if change == "unchanged" else "upsert_article", rows.article_params(new))
+        self._run(conn, "touch_article" if change == "unchanged" else "upsert_article", rows.article_params(new, CODEC))
         return change
 
     # -- locks
@@ -248,7 +247,7 @@ class PostgresStore:
         params = {"name": name, "now": utc(now)}
         with self._unit("lock_holder", write=False) as conn:
             row = self._one(conn, "lock_holder", params)
-        return None if row is None else rows.lock_info(row)
+        return None if row is None else rows.lock_info(row, CODEC)
 
     # -- runs
 
@@ -263,7 +262,7 @@ class PostgresStore:
 
     def finish_run(self, run_id: int, stats: Mapping[str, int], now: datetime) -> None:
         """Record that run `run_id` ended at `now` with its counters."""
-        params = {"id": run_id, "now": utc(now), "stats": Jsonb(dict(stats))}
+        params = {"id": run_id, "now": utc(now), "stats": CODEC.stats_param(dict(stats))}
         with self._unit("finish_run") as conn:
             if self._run(conn, "finish_run", params).rowcount != 1:
                 raise StoreError(f"{self.db}: finish_run failed: no run {run_id}")
@@ -271,22 +270,27 @@ class PostgresStore:
     def recent_runs(self, limit: int = 10) -> list[RunRecord]:
         """The last `limit` runs, newest first."""
         with self._unit("recent_runs", write=False) as conn:
-            return [rows.run_record(row) for row in self._run(conn, "recent_runs", {"limit": limit})]
+            return [rows.run_record(row, CODEC) for row in self._run(conn, "recent_runs", {"limit": limit})]
 
     # -- reading
 
     def iter_articles(self, site: str | None = None, since: datetime | None = None) -> Iterator[StoredArticle]:
         """Stored articles, by fetch time then URL; only `site`'s, only those fetched at or after `since`."""
-        params: dict[str, object] = {"site": site, "since": opt_utc(since), "after_time": None, "after_url": None}
+        params: dict[str, object] = {
+            "site": site,
+            "since": CODEC.opt_time_param(since),
+            "after_time": None,
+            "after_url": None,
+        }
         for batch in self._batches("iter_articles", "articles_page", params):
-            yield from (rows.stored_article(row) for row in batch)
+            yield from (rows.stored_article(row, CODEC) for row in batch)
             params.update(after_time=batch[-1]["fetched_at"], after_url=batch[-1]["url"])
 
     def iter_pages(self, site: str | None = None) -> Iterator[StoredPage]:
         """Stored raw pages (those whose body was kept), by URL; only `site`'s if given."""
         params: dict[str, object] = {"site": site, "after_url": ""}
         for batch in self._batches("iter_pages", "pages_page", params):
-            yield from (rows.stored_page(row) for row in batch)
+            yield from (rows.stored_page(row, CODEC) for row in batch)
             params.update(after_url=batch[-1]["url"])
 
     def _batches(self, what: str, query: str, params: dict[str, object]) -> Iterator[list[DictRow]]:
@@ -309,20 +313,7 @@ class PostgresStore:
             frontier = self._run(conn, "site_frontier", {}).fetchall()
             articles = {row["site"]: row for row in self._run(conn, "site_articles", {})}
             failures = self._run(conn, "site_failures", {}).fetchall()
-        return [_site_stats(row, articles.get(row["site"]), failures) for row in frontier]
-
-
-def _site_stats(frontier: DictRow, articles: DictRow | None, failures: list[DictRow]) -> SiteStats:
-    site = frontier["site"]
-    return SiteStats(
-        site=site,
-        urls=frontier["urls"],
-        pending=frontier["pending"],
-        articles=0 if articles is None else articles["articles"],
-        failures={row["cause"]: row["urls"] for row in failures if row["site"] == site},
-        removals=0 if articles is None else int(articles["removals"] or 0),
-        last_checked_at=opt_utc(frontier["last_checked_at"]),
-    )
+        return [rows.site_stats(row, articles.get(row["site"]), failures, CODEC) for row in frontier]
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,7 +6,6 @@ opening the same file waits up to `busy_timeout` for the write lock instead of f
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -17,7 +16,7 @@ from typing import Self
 
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page
-from scraper.store import sqlite_rows as rows
+from scraper.store import rows, sqlite_rows
 from scraper.store.records import (
     AppliedMigration,
     ArticleChange,
@@ -30,6 +29,7 @@ from scraper.store.records import (
 )
 from scraper.store.sqlfiles import load_migrations, load_queries
 from scraper.store.sqlite_conn import apply_migrations, connect, from_text, to_text, transaction
+from scraper.store.sqlite_rows import CODEC
 
 __all__ = ["SQLiteStore"]
 
@@ -101,7 +101,7 @@ class SQLiteStore:
 
     def add_links(self, links: Iterable[Link], site: str, now: datetime) -> int:
         """Add discovered links to the frontier as `new`; known URLs are left as they are. Returns how many were new."""
-        params = [rows.link_params(link, site, now) for link in links]
+        params = [rows.link_params(link, site, now, CODEC) for link in links]
         with self._unit("add_links") as conn:
             return conn.executemany(self._queries["add_link"], params).rowcount
 
@@ -153,7 +153,7 @@ class SQLiteStore:
             self._site_of(conn, url)
             self._run(conn, "mark_failed", params)
             if page is not None:
-                self._run(conn, "upsert_page", rows.page_params(url, page, keep_raw=self.keep_raw))
+                self._run(conn, "upsert_page", rows.page_params(url, page, CODEC, keep_raw=self.keep_raw))
 
     # -- results
 
@@ -167,7 +167,7 @@ class SQLiteStore:
         with self._unit("save_result") as conn:
             site = self._site_of(conn, url)
             self._run(conn, "mark_fetched", fetched)
-            self._run(conn, "upsert_page", rows.page_params(url, page, keep_raw=self.keep_raw))
+            self._run(conn, "upsert_page", rows.page_params(url, page, CODEC, keep_raw=self.keep_raw))
             origin = {"url": url, "site": site, "requested_url": page.url}
             return self._put_article(conn, article, {**origin, **extraction})
 
@@ -187,9 +187,9 @@ class SQLiteStore:
 
     def _put_article(self, conn: sqlite3.Connection, article: Article, fields: Mapping[str, object]) -> ArticleChange:
         """Insert or update the article row; an identical article only records the rules version it was made by."""
-        new = {**fields, **rows.article_columns(article)}
+        new = {**fields, **sqlite_rows.article_columns(article)}
         old = self._run(conn, "article_row", {"url": new["url"]}).fetchone()
-        change = _change(old, new)
+        change = rows.article_change(old, new)
         self._run(conn, "touch_article" if change == "unchanged" else "upsert_article", new)
         return change
 
@@ -213,7 +213,7 @@ class SQLiteStore:
         """Who holds `name` at `now` (an expired lock is held by nobody), for a clear "busy" message."""
         with self._unit("lock_holder", write=False) as conn:
             row = self._run(conn, "lock_holder", {"name": name, "now": to_text(now)}).fetchone()
-        return None if row is None else rows.lock_info(row)
+        return None if row is None else rows.lock_info(row, CODEC)
 
     # -- runs
 
@@ -227,7 +227,7 @@ class SQLiteStore:
 
     def finish_run(self, run_id: int, stats: Mapping[str, int], now: datetime) -> None:
         """Record that run `run_id` ended at `now` with its counters."""
-        params = {"id": run_id, "now": to_text(now), "stats": json.dumps(dict(stats), sort_keys=True)}
+        params = {"id": run_id, "now": to_text(now), "stats": CODEC.stats_param(dict(stats))}
         with self._unit("finish_run") as conn:
             if self._run(conn, "finish_run", params).rowcount != 1:
                 raise StoreError(f"{self.db}: finish_run failed: no run {run_id}")
@@ -235,7 +235,7 @@ class SQLiteStore:
     def recent_runs(self, limit: int = 10) -> list[RunRecord]:
         """The last `limit` runs, newest first."""
         with self._unit("recent_runs", write=False) as conn:
-            return [rows.run_record(row) for row in self._run(conn, "recent_runs", {"limit": limit})]
+            return [rows.run_record(row, CODEC) for row in self._run(conn, "recent_runs", {"limit": limit})]
 
     # -- reading
 
@@ -243,14 +243,14 @@ class SQLiteStore:
         """Stored articles, by fetch time then URL; only `site`'s, only those fetched at or after `since`."""
         params: dict[str, object] = {"site": site, "since": _opt_text(since), "after_time": "", "after_url": ""}
         for batch in self._batches("iter_articles", "articles_page", params):
-            yield from (rows.stored_article(row) for row in batch)
+            yield from (rows.stored_article(row, CODEC) for row in batch)
             params.update(after_time=batch[-1]["fetched_at"], after_url=batch[-1]["url"])
 
     def iter_pages(self, site: str | None = None) -> Iterator[StoredPage]:
         """Stored raw pages (those whose body was kept), by URL; only `site`'s if given."""
         params: dict[str, object] = {"site": site, "after_url": ""}
         for batch in self._batches("iter_pages", "pages_page", params):
-            yield from (rows.stored_page(row) for row in batch)
+            yield from (rows.stored_page(row, CODEC) for row in batch)
             params.update(after_url=batch[-1]["url"])
 
     def _batches(self, what: str, query: str, params: dict[str, object]) -> Iterator[list[sqlite3.Row]]:
@@ -269,30 +269,7 @@ class SQLiteStore:
             frontier = self._run(conn, "site_frontier", {}).fetchall()
             articles = {row["site"]: row for row in self._run(conn, "site_articles", {})}
             failures = self._run(conn, "site_failures", {}).fetchall()
-        return [_site_stats(row, articles.get(row["site"]), failures) for row in frontier]
-
-
-def _change(old: sqlite3.Row | None, new: Mapping[str, object]) -> ArticleChange:
-    if old is None:
-        return "new"
-    if old["content_hash"] != new["content_hash"]:
-        return "text_changed"
-    if any(old[column] != new[column] for column in rows.CHANGE_COLUMNS):
-        return "metadata_changed"
-    return "unchanged"
-
-
-def _site_stats(frontier: sqlite3.Row, articles: sqlite3.Row | None, failures: list[sqlite3.Row]) -> SiteStats:
-    site = frontier["site"]
-    return SiteStats(
-        site=site,
-        urls=frontier["urls"],
-        pending=frontier["pending"] or 0,
-        articles=0 if articles is None else articles["articles"],
-        failures={row["cause"]: row["urls"] for row in failures if row["site"] == site},
-        removals=0 if articles is None else articles["removals"] or 0,
-        last_checked_at=None if frontier["last_checked_at"] is None else from_text(frontier["last_checked_at"]),
-    )
+        return [rows.site_stats(row, articles.get(row["site"]), failures, CODEC) for row in frontier]
 
 
 def _opt_text(moment: datetime | None) -> str | None:
