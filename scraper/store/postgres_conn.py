@@ -13,7 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 
 from scraper.errors import StoreError
-from scraper.store.sqlfiles import Migration
+from scraper.store.sqlfiles import Migration, refuse_unknown
 
 __all__ = ["Connection", "apply_migrations", "connect", "transaction"]
 
@@ -89,15 +89,9 @@ def apply_migrations(conn: Connection, migrations: Sequence[Migration], queries:
             conn.execute(queries["record_migration"], {"name": migration.name})
             applied.append(migration.name)
             logger.info("applied migration %s", migration.name)
-    _refuse_unknown(conn, queries, {m.name for m in migrations})
+    refuse_unknown(_applied(conn, queries), migrations)
     return applied
 
 
 def _applied(conn: Connection, queries: Mapping[str, str]) -> set[str]:
     return {str(row["name"]) for row in conn.execute(queries["applied_migrations"])}
-
-
-def _refuse_unknown(conn: Connection, queries: Mapping[str, str], known: set[str]) -> None:
-    unknown = sorted(_applied(conn, queries) - known)
-    if unknown:
-        raise StoreError(f"the schema is newer than this scraper (unknown migration {unknown[0]}); upgrade scraper")

@@ -9,14 +9,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 from scraper.errors import StoreError
 
-__all__ = ["Migration", "load_migrations", "load_queries"]
+__all__ = ["Migration", "load_migrations", "load_queries", "refuse_unknown"]
 
 MIGRATION_FILE = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 QUERY_HEADER = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
@@ -38,6 +38,13 @@ def load_migrations(dialect: str) -> tuple[Migration, ...]:
     if not names:
         raise StoreError(f"no migrations found for {dialect} in {folder}")
     return tuple(Migration(name.removesuffix(".sql"), folder.joinpath(name).read_text("utf-8")) for name in names)
+
+
+def refuse_unknown(applied: Iterable[str], migrations: Sequence[Migration]) -> None:
+    """A database that recorded a migration we do not know was made by a newer scraper: refuse it."""
+    unknown = sorted(set(applied) - {m.name for m in migrations})
+    if unknown:
+        raise StoreError(f"the schema is newer than this scraper (unknown migration {unknown[0]}); upgrade scraper")
 
 
 @cache

@@ -6,12 +6,11 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from scraper.errors import StoreError
-from scraper.store.sqlfiles import Migration
+from scraper.store.sqlfiles import Migration, refuse_unknown
 
-__all__ = ["apply_migrations", "connect", "from_text", "split_statements", "to_text", "transaction"]
+__all__ = ["apply_migrations", "connect", "split_statements", "transaction"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,18 +80,12 @@ def apply_migrations(
             conn.execute(queries["record_migration"], {"name": migration.name})
             applied.append(migration.name)
             logger.info("applied migration %s", migration.name)
-    _refuse_unknown(conn, queries, {m.name for m in migrations})
+    refuse_unknown((row["name"] for row in conn.execute(queries["applied_migrations"])), migrations)
     return applied
 
 
 def _is_applied(conn: sqlite3.Connection, queries: Mapping[str, str], name: str) -> bool:
     return any(row["name"] == name for row in conn.execute(queries["applied_migrations"]))
-
-
-def _refuse_unknown(conn: sqlite3.Connection, queries: Mapping[str, str], known: set[str]) -> None:
-    unknown = [row["name"] for row in conn.execute(queries["applied_migrations"]) if row["name"] not in known]
-    if unknown:
-        raise StoreError(f"the schema is newer than this scraper (unknown migration {unknown[0]}); upgrade scraper")
 
 
 def split_statements(script: str) -> list[str]:
@@ -114,15 +107,3 @@ def split_statements(script: str) -> list[str]:
 def _only_comments(statement: str) -> bool:
     lines = (line.strip() for line in statement.splitlines())
     return all(not line or line.startswith("--") or line == ";" for line in lines)
-
-
-def to_text(moment: datetime) -> str:
-    """`moment` as fixed-width ISO-8601 UTC text, which sorts as the time does; naive datetimes are refused."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"the store takes aware datetimes (UTC), not naive {moment.isoformat()}")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_text(text: str) -> datetime:
-    """The aware UTC datetime `to_text` wrote."""
-    return datetime.fromisoformat(text).astimezone(UTC)
