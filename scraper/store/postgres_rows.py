@@ -4,26 +4,16 @@ themselves are `scraper.store.rows`, written once for every backend."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from psycopg.types.json import Jsonb
 
 from scraper.models import Article
 from scraper.store import rows
 
-__all__ = ["CODEC", "article_columns", "utc"]
-
-
-def utc(moment: datetime) -> datetime:
-    """`moment` in UTC; a naive datetime is refused here, before PostgreSQL would read it in its own time zone."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"the store takes aware datetimes (UTC), not naive {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
+__all__ = ["CODEC", "article_columns"]
 
 CODEC = rows.Codec(
-    time_param=utc,
-    time_value=utc,
+    time_param=rows.utc,
+    time_value=rows.utc,
     data_column=rows.as_is,  # psycopg adapts a list to text[] and reads text[] and jsonb back as lists and dicts
     data_value=rows.as_is,
     json_param=Jsonb,

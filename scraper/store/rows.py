@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, cast, get_args
 
 from scraper.errors import StoreError
@@ -45,6 +45,7 @@ __all__ = [
     "site_stats",
     "stored_article",
     "stored_page",
+    "utc",
 ]
 
 STAGES: frozenset[str] = frozenset(get_args(Stage))
@@ -91,6 +92,13 @@ class Codec:
     def opt_time_value(self, value: object) -> datetime | None:
         """`time_value` for a column that may be NULL."""
         return None if value is None else self.time_value(value)
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive datetime is refused, before a database would read it in a time zone of its own."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"the store takes aware datetimes (UTC), not naive {moment.isoformat()}")
+    return moment.astimezone(UTC)
 
 
 def as_is(value: object) -> object:

@@ -4,12 +4,22 @@ dicts. The conversions themselves are `scraper.store.rows`, written once for eve
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from scraper.models import Article
 from scraper.store import rows
-from scraper.store.sqlite_conn import from_text, to_text
 
-__all__ = ["CODEC", "article_columns"]
+__all__ = ["CODEC", "article_columns", "from_text", "to_text"]
+
+
+def to_text(moment: datetime) -> str:
+    """`moment` as fixed-width ISO-8601 UTC text, which sorts as the time does; naive datetimes are refused."""
+    return rows.utc(moment).isoformat(timespec="microseconds")
+
+
+def from_text(text: str) -> datetime:
+    """The aware UTC datetime `to_text` wrote."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _json(value: object) -> str:
@@ -18,6 +28,7 @@ def _json(value: object) -> str:
 
 
 def _stats(stats: dict[str, int]) -> str:
+    # JSON's default spacing, as `runs.stats` has always been written (nothing compares it as text).
     return json.dumps(stats, sort_keys=True)
 
 
