@@ -38,6 +38,8 @@ BATCH = 100  # rows per query when iterating, so no transaction stays open acros
 
 
 class Connection(Protocol):
+    """All the base needs of a driver's connection: to close it when opening fails."""
+
     def close(self) -> None: ...
 
 
