@@ -37,18 +37,19 @@ class ScraperError(Exception):
 
 
 class FetchError(ScraperError):
-    """A URL could not be fetched."""
+    """A URL could not be fetched; `.cause` is a short slug for stats ('http-404', 'timeout', 'robots', ...)."""
 
-    def __init__(self, url: str, message: str) -> None:
+    def __init__(self, url: str, message: str, *, cause: str = "fetch") -> None:
         super().__init__(f"{url}: {message}")
         self.url = url
+        self.cause = cause
 
 
 class TransientFetchError(FetchError):
     """A failure worth retrying later (timeout, reset, 429, 5xx)."""
 
-    def __init__(self, url: str, message: str, retry_at: datetime | None = None) -> None:
-        super().__init__(url, message)
+    def __init__(self, url: str, message: str, retry_at: datetime | None = None, *, cause: str = "transient") -> None:
+        super().__init__(url, message, cause=cause)
         self.retry_at = retry_at
 
 

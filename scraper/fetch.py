@@ -164,7 +164,8 @@ class Fetcher:
         if not (200 <= response.status < 300 or response.status == 304):
             reason = {404: "not found", 410: "gone"}.get(response.status, "refused")
             where = "" if response.url == url else f" at {response.url}"
-            raise PermanentFetchError(url, f"HTTP {response.status} ({reason}){where}")
+            cause = {404: "http-404", 410: "http-410"}.get(response.status, "http-4xx")
+            raise PermanentFetchError(url, f"HTTP {response.status} ({reason}){where}", cause=cause)
         return _page(url, response, etag, last_modified)
 
     async def _follow(self, url: str, headers: dict[str, str], accept: Accept, *, robots: bool) -> _Response:
@@ -210,7 +211,7 @@ class Fetcher:
                     async with self._client.stream("GET", url, headers=headers) as response:
                         return await self._receive(url, response, accept)
             except (httpx.TimeoutException, TimeoutError) as exc:
-                raise TransientFetchError(url, "timed out") from exc
+                raise TransientFetchError(url, "timed out", cause="timeout") from exc
             except httpx.TransportError as exc:
                 raise _transport_error(url, exc) from exc
 
@@ -221,7 +222,8 @@ class Fetcher:
             if retry_at is not None:  # the host asked for a pause: no request of ours goes there before it
                 slot = self._slot(url)
                 slot.not_before = max(slot.not_before, retry_at)
-            raise TransientFetchError(url, f"HTTP {status}", retry_at)
+            cause = "http-5xx" if status >= 500 else f"http-{status}"
+            raise TransientFetchError(url, f"HTTP {status}", retry_at, cause=cause)
         if not 200 <= status < 300:  # redirects, 304 and errors: the body is not wanted
             return _Response(url, status, headers, self._clock())
         declared = headers.get("content-type")
@@ -239,7 +241,8 @@ class Fetcher:
         async with slot.lock:
             wait = (slot.not_before - self._clock()).total_seconds()
             if wait > self.settings.max_retry_wait:
-                raise TransientFetchError(url, f"host asked for a pause of {wait:.0f} s", slot.not_before)
+                message = f"host asked for a pause of {wait:.0f} s"
+                raise TransientFetchError(url, message, slot.not_before, cause="host-pause")
             if wait > 0:
                 await self._sleep(wait)
             async with self._running:
@@ -257,7 +260,7 @@ class Fetcher:
         if not self.settings.allow_private:
             await self._check_public(url, parsed)
         if robots and not await self._robots_allow(url, parsed):
-            raise PermanentFetchError(url, "disallowed by robots.txt")
+            raise PermanentFetchError(url, "disallowed by robots.txt", cause="robots")
 
     async def _check_public(self, url: str, parsed: httpx.URL) -> None:
         """Refuse hosts that resolve to loopback, private, link-local or reserved addresses (SSRF guard)."""
@@ -268,17 +271,19 @@ class Fetcher:
                 found = await self._resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
             except OSError as exc:  # not retried in-run: a name that does not resolve now rarely does in seconds
                 retry_at = self._clock() + self._backoff(self.settings.max_retries)
-                raise TransientFetchError(url, f"cannot resolve {parsed.host}: {exc}", retry_at) from exc
+                message = f"cannot resolve {parsed.host}: {exc}"
+                raise TransientFetchError(url, message, retry_at, cause="dns") from exc
             addresses = [ipaddress.ip_address(a) for a in found]
         bad = next((a for a in addresses if not a.is_global or a.is_multicast), None)
         if bad is not None:
-            raise PermanentFetchError(url, f"refusing non-public address {bad} (allow_private is off)")
+            message = f"refusing non-public address {bad} (allow_private is off)"
+            raise PermanentFetchError(url, message, cause="private-address")
 
     async def _robots_allow(self, url: str, parsed: httpx.URL) -> bool:
         robots = await self._robots_for(parsed)
         if robots.unavailable is not None:
             message = f"robots.txt unavailable ({robots.unavailable}); not fetching for now"
-            raise TransientFetchError(url, message, robots.expires_at)
+            raise TransientFetchError(url, message, robots.expires_at, cause="robots-unavailable")
         return robots.rules is None or bool(robots.rules.can_fetch(url, self.settings.user_agent))
 
     async def _robots_for(self, parsed: httpx.URL) -> _Robots:
@@ -366,9 +371,9 @@ def _parse_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise PermanentFetchError(url, f"invalid URL: {exc}") from exc
+        raise PermanentFetchError(url, f"invalid URL: {exc}", cause="invalid-url") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise PermanentFetchError(url, "not an http(s) URL")
+        raise PermanentFetchError(url, "not an http(s) URL", cause="invalid-url")
     return parsed
 
 
@@ -380,33 +385,33 @@ def _host_key(url: httpx.URL) -> str:
 def _next_hop(response: _Response, seen: list[str], cap: int) -> str:
     location = response.headers.get("location")
     if not location:
-        raise PermanentFetchError(response.url, f"HTTP {response.status} redirect without a Location")
+        raise PermanentFetchError(response.url, f"HTTP {response.status} redirect without a Location", cause="redirect")
     try:
         target = str(httpx.URL(response.url).join(location).copy_with(fragment=None))
     except httpx.InvalidURL as exc:
-        raise PermanentFetchError(response.url, f"bad redirect Location {location!r}") from exc
+        raise PermanentFetchError(response.url, f"bad redirect Location {location!r}", cause="redirect") from exc
     if target in seen:
-        raise PermanentFetchError(response.url, f"redirect loop back to {target}")
+        raise PermanentFetchError(response.url, f"redirect loop back to {target}", cause="redirect")
     if len(seen) > cap:
-        raise PermanentFetchError(response.url, f"more than {cap} redirects")
+        raise PermanentFetchError(response.url, f"more than {cap} redirects", cause="redirect")
     return target
 
 
 def _against(exc: FetchError, url: str) -> FetchError:
     """`exc`, which happened at a redirect hop, reported against the URL asked for."""
     if isinstance(exc, TransientFetchError):
-        return TransientFetchError(url, f"redirected to {exc}", exc.retry_at)
-    return PermanentFetchError(url, f"redirected to {exc}")
+        return TransientFetchError(url, f"redirected to {exc}", exc.retry_at, cause=exc.cause)
+    return PermanentFetchError(url, f"redirected to {exc}", cause=exc.cause)
 
 
 def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):  # our request is wrong; no retry helps
-        return PermanentFetchError(url, f"cannot send the request: {exc}")
+        return PermanentFetchError(url, f"cannot send the request: {exc}", cause="invalid-url")
     if isinstance(exc, httpx.ConnectError) and _caused_by_tls(exc):
         # A bad certificate or handshake will not heal by retrying, and verification is never turned off.
-        return PermanentFetchError(url, f"TLS failure: {exc}")
+        return PermanentFetchError(url, f"TLS failure: {exc}", cause="tls")
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return TransientFetchError(url, f"connection failed ({detail})")
+    return TransientFetchError(url, f"connection failed ({detail})", cause="connection")
 
 
 def _caused_by_tls(exc: BaseException) -> bool:

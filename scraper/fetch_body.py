@@ -62,7 +62,7 @@ XML_ROOTS = (b"<?xml", b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf")
 def check_type(url: str, media: str, accept: Accept) -> None:
     """`PermanentFetchError` "not HTML (image/png)" unless `accept` allows the media type `media`."""
     if not accept.allows(media):
-        raise PermanentFetchError(url, f"not {accept.name} ({media})")
+        raise PermanentFetchError(url, f"not {accept.name} ({media})", cause=f"not-{accept.name.lower()}")
 
 
 def media_type(content_type: str) -> str:
@@ -90,12 +90,12 @@ async def read_body(url: str, response: httpx.Response, settings: Settings) -> b
     limit = settings.max_body_bytes
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise PermanentFetchError(url, f"too large: Content-Length {length} > {limit} bytes")
+        raise PermanentFetchError(url, f"too large: Content-Length {length} > {limit} bytes", cause="too-large")
     inflater = _Inflater(url, response.headers.get("content-encoding"), settings.max_decompressed_bytes)
     chunks = []
     async for chunk in response.aiter_raw():
         if response.num_bytes_downloaded > limit:
-            raise PermanentFetchError(url, f"too large: over {limit} bytes")
+            raise PermanentFetchError(url, f"too large: over {limit} bytes", cause="too-large")
         chunks.append(inflater.feed(chunk))
     chunks.append(inflater.feed(b"", final=True))
     return b"".join(chunks)
@@ -117,14 +117,16 @@ class _Inflater:
         elif self._encoding == "identity":
             self._zlib = None
         else:
-            raise PermanentFetchError(url, f"unsupported Content-Encoding {self._encoding!r}")
+            message = f"unsupported Content-Encoding {self._encoding!r}"
+            raise PermanentFetchError(url, message, cause="bad-encoding")
 
     def feed(self, data: bytes, *, final: bool = False) -> bytes:
         """The decoded bytes of `data`; `final` flushes what the decompressor still holds."""
         out = data if self._zlib is None else self._inflate(data, final)
         self._total += len(out)
         if self._total > self._limit:
-            raise PermanentFetchError(self._url, f"too large: decompresses past {self._limit} bytes")
+            message = f"too large: decompresses past {self._limit} bytes"
+            raise PermanentFetchError(self._url, message, cause="too-large")
         return out
 
     def _inflate(self, data: bytes, final: bool) -> bytes:
@@ -137,4 +139,5 @@ class _Inflater:
                 # "deflate" should be zlib-wrapped, but some servers send raw deflate (httpx tolerates it too).
                 self._encoding, self._zlib = "raw deflate", zlib.decompressobj(-zlib.MAX_WBITS)
                 return self._inflate(data, final)
-            raise PermanentFetchError(self._url, f"corrupt {self._encoding} body: {exc}") from exc
+            message = f"corrupt {self._encoding} body: {exc}"
+            raise PermanentFetchError(self._url, message, cause="bad-encoding") from exc

@@ -11,7 +11,6 @@ import dataclasses
 import logging
 import multiprocessing
 import os
-import re
 import socket
 import uuid
 from collections import Counter
@@ -51,26 +50,6 @@ LOCK_POLL_SECONDS = 5.0
 MAX_SITEMAP_DEPTH = 2  # robots.txt -> index -> urlset
 LOG_EVERY = 50  # URLs between progress log lines (and lock refreshes)
 MAX_CHILD_SITEMAPS = 20  # per sitemap index: the newest first, archives are not news
-# Failure causes for `stats`, read from the fetch errors' one-line messages (first match wins).
-CAUSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (cause, re.compile(pattern, re.IGNORECASE))
-    for cause, pattern in (
-        ("robots", r"disallowed by robots\.txt"),
-        ("http-404", r"HTTP 404"),
-        ("http-410", r"HTTP 410"),
-        ("http-429", r"HTTP 429|pause of"),
-        ("http-5xx", r"HTTP 5\d\d"),
-        ("http-4xx", r"HTTP 4\d\d"),
-        ("timeout", r"timed out"),
-        ("tls", r"TLS"),
-        ("too-large", r"too large|over the .*limit|larger than"),
-        ("not-html", r"not HTML"),
-        ("redirect", r"redirect"),
-        ("dns", r"cannot resolve"),
-        ("private-address", r"non-public"),
-        ("connection", r"connection|cannot send"),
-    )
-)
 
 
 def utcnow() -> datetime:
@@ -105,16 +84,15 @@ class RunReport:
 
 
 def failure_cause(exc: ScraperError) -> str:
-    """A short cause for stats: 'http-404', 'timeout', 'robots', 'extract', ..."""
+    """A short cause for stats: the fetch error's own ('http-404', 'timeout', 'robots', ...), 'extract',
+    'discovery', or the error's class for anything else."""
+    if isinstance(exc, FetchError):
+        return exc.cause
     if isinstance(exc, ExtractError):
         return "extract"
     if isinstance(exc, DiscoveryError):
         return "discovery"
-    message = str(exc)
-    for cause, pattern in CAUSES:
-        if pattern.search(message):
-            return cause
-    return "transient" if isinstance(exc, TransientFetchError) else "permanent"
+    return type(exc).__name__
 
 
 async def run_pass(

@@ -629,3 +629,20 @@ def test_a_name_that_does_not_resolve_is_transient_with_a_retry_time() -> None:
 )
 def test_sniff_names_a_body_sent_without_content_type(head: bytes, expected: str) -> None:
     assert sniff(head) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "cause"),
+    [
+        ("/status/404", "http-404"),
+        ("/status/410", "http-410"),
+        ("/status/403", "http-4xx"),
+        ("/status/503", "http-5xx"),
+        ("/private/page", "robots"),
+        ("/png", "not-html"),
+        ("/loop/a", "redirect"),
+        ("/big?size=20000000&length=1", "too-large"),
+    ],
+)
+def test_every_failure_names_its_cause_for_the_stats(server: Server, path: str, cause: str) -> None:
+    assert fetch_error(server.url(path), settings(max_retries=0)).cause == cause

@@ -166,7 +166,7 @@ def test_no_source_reachable_is_not_ok(store: Store) -> None:
     report = run(dead, store)
     assert not report.ok
     assert report.source_errors and "127.0.0.1:9/rss" in report.source_errors[0]
-    assert report.stats["source_failed_connection"] == 1
+    assert report.stats["source_failed_robots-unavailable"] == 1  # robots.txt is the first thing it asks
     (stored,) = store.recent_runs(1)
     assert stored.stats["source_failures"] == 1  # the run's row keeps the failure
 
@@ -191,11 +191,10 @@ def test_reprocess_reports_what_new_rules_change(site: Site, store: Store) -> No
 
 
 def test_failure_causes() -> None:
-    assert failure_cause(PermanentFetchError("u", "HTTP 404 (not found)")) == "http-404"
-    assert failure_cause(TransientFetchError("u", "timed out")) == "timeout"
-    assert failure_cause(PermanentFetchError("u", "disallowed by robots.txt")) == "robots"
-    assert failure_cause(ExtractError("u", "no article text found in the page")) == "extract"
+    assert failure_cause(PermanentFetchError("u", "HTTP 404 (not found)", cause="http-404")) == "http-404"
+    assert failure_cause(TransientFetchError("u", "timed out", cause="timeout")) == "timeout"
     assert failure_cause(TransientFetchError("u", "something odd")) == "transient"
+    assert failure_cause(ExtractError("u", "no article text found in the page")) == "extract"
     assert failure_cause(DiscoveryError("u", "not a feed (an HTML page)")) == "discovery"
 
 
