@@ -23,7 +23,7 @@ import typer
 
 from scraper.config import DEFAULT_CONFIG_PATH, Config, load_config
 from scraper.errors import LockedError, RulesError, ScraperError
-from scraper.export import export_rows, parse_since, write_csv, write_jsonl
+from scraper.export import export_rows, parse_since, stats_report, write_csv, write_jsonl
 from scraper.fetch import Fetcher
 from scraper.metadata import host_of
 from scraper.models import Article, Link, Page
@@ -236,40 +236,20 @@ def stats_command(db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Per site: articles, failures by cause, noise removed, last check; and the last runs."""
     cfg = _config(None, db)
     with _store(cfg.settings.db) as store:
-        sites, runs = store.site_stats(), store.recent_runs(5)
+        report = stats_report(store)
     if json_out:
-        data = {
-            "sites": [
-                {
-                    "site": s.site,
-                    "urls": s.urls,
-                    "pending": s.pending,
-                    "articles": s.articles,
-                    "failures": dict(s.failures),
-                    "removals": s.removals,
-                    "last_checked_at": s.last_checked_at.isoformat() if s.last_checked_at else None,
-                }
-                for s in sites
-            ],
-            "runs": [
-                {
-                    "id": r.id,
-                    "started_at": r.started_at.isoformat(),
-                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                    "stats": dict(r.stats),
-                }
-                for r in runs
-            ],
-        }
-        typer.echo(json.dumps(data, ensure_ascii=False))
+        typer.echo(json.dumps(report, ensure_ascii=False))
         return
     typer.echo(f"{'site':<28} {'urls':>6} {'pending':>7} {'articles':>8} {'removed':>8}  failures")
-    for s in sites:
-        failures = ", ".join(f"{k} {v}" for k, v in sorted(s.failures.items())) or "-"
-        typer.echo(f"{s.site:<28} {s.urls:>6} {s.pending:>7} {s.articles:>8} {s.removals:>8}  {failures}")
-    for r in runs:
-        state = f"finished {r.finished_at:%Y-%m-%d %H:%M}" if r.finished_at else "unfinished"
-        typer.echo(f"run {r.id}: started {r.started_at:%Y-%m-%d %H:%M} UTC, {state}")
+    for site in report["sites"]:
+        failures = ", ".join(f"{k} {v}" for k, v in sorted(site["failures"].items())) or "-"
+        typer.echo(
+            f"{site['site']:<28} {site['urls']:>6} {site['pending']:>7} {site['articles']:>8} "
+            f"{site['removals']:>8}  {failures}"
+        )
+    for run in report["runs"]:
+        state = f"finished {run['finished_at']}" if run["finished_at"] else "unfinished"
+        typer.echo(f"run {run['id']}: started {run['started_at']}, {state}")
 
 
 def parse_interval(text: str) -> timedelta:

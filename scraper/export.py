@@ -6,12 +6,12 @@ import csv
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from scraper.store import Store
-from scraper.store.records import StoredArticle
+from scraper.store.records import RunRecord, SiteStats, StoredArticle
 
-__all__ = ["CSV_FIELDS", "export_rows", "parse_since", "write_csv", "write_jsonl"]
+__all__ = ["CSV_FIELDS", "export_rows", "parse_since", "stats_report", "write_csv", "write_jsonl"]
 
 CSV_FIELDS = (
     "url",
@@ -81,3 +81,36 @@ def parse_since(text: str) -> datetime:
     except ValueError as exc:
         raise ValueError(f"--since {text!r} is not an ISO date such as 2026-11-20") from exc
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def stats_report(store: Store, *, runs: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Per-site numbers and the last `runs` runs, JSON-ready: what `scraper stats` prints."""
+    return {
+        "sites": [_site_row(s) for s in store.site_stats()],
+        "runs": [_run_row(r) for r in store.recent_runs(runs)],
+    }
+
+
+def _site_row(stats: SiteStats) -> dict[str, Any]:
+    return {
+        "site": stats.site,
+        "urls": stats.urls,
+        "pending": stats.pending,
+        "articles": stats.articles,
+        "failures": dict(stats.failures),
+        "removals": stats.removals,
+        "last_checked_at": _iso(stats.last_checked_at),
+    }
+
+
+def _run_row(run: RunRecord) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": _iso(run.finished_at),
+        "stats": dict(run.stats),
+    }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None

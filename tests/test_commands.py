@@ -204,3 +204,13 @@ def _count_or_zero(db: str, table: str) -> int:
         return _count(db, table) if Path(db).exists() else 0
     except sqlite3.Error:
         return 0
+
+
+def test_stats_as_a_table(site: Site, tmp_path: Path) -> None:
+    cfg, db = write_config(tmp_path, site), str(tmp_path / "x.db")
+    invoke("run", "--config", str(cfg), "--db", db)
+    code, out, _ = invoke("stats", "--db", db)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:4] == ["site", "urls", "pending", "articles"]
+    assert lines[1].split()[:4] == ["127.0.0.1", "3", "0", "3"]
+    assert lines[2].startswith("run 1: started ") and "finished" in lines[2]
