@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from scraper.clean import prune_html
+from scraper.clean import Pruned, prune_html
 from scraper.decode import check_size, decode_html, sanitize_text
 from scraper.errors import ExtractError
 from scraper.extraction import extract_main, extract_page_metadata, split_paragraphs
@@ -31,20 +31,11 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
 
     Raises `ExtractError` (naming `url`) when the input is not a page or holds no article.
     """
-    text = decode_html(html, url)
-    if not text.strip():
-        raise ExtractError(url, "empty page")
-    check_markup(text, url)
+    text = _page_text(html, url)
     site = host_of(url)
     site_rules = (rules or default_rulebook()).for_host(site)
     pruned = prune_html(text, site_rules)
-    paragraphs: tuple[str, ...] = ()
-    if pruned.body_html is not None:
-        paragraphs = extract_main(_with_head(text, pruned.body_html), url)
-    if not paragraphs:
-        paragraphs = extract_main(pruned.html, url)
-    if not paragraphs:
-        raise ExtractError(url, "no article text found in the page")
+    paragraphs = _main_paragraphs(text, pruned, url)
     # Metadata from the pruned page: a third of the cost of the raw one, and the same fields, since
     # pruning keeps <head> and JSON-LD and the site's byline was read before it ran.
     meta = extract_page_metadata(pruned.html, url)
@@ -66,6 +57,27 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
         tags=clean_tags(meta.tags),
         removed=tuple(removals),
     )
+
+
+def _page_text(html: str | bytes, url: str | None) -> str:
+    """The page as text, refused before any parser sees it if it is empty, binary or hostile markup."""
+    text = decode_html(html, url)
+    if not text.strip():
+        raise ExtractError(url, "empty page")
+    check_markup(text, url)
+    return text
+
+
+def _main_paragraphs(text: str, pruned: Pruned, url: str | None) -> tuple[str, ...]:
+    """The article paragraphs: from the site's body container if it has any, else from the pruned page."""
+    paragraphs: tuple[str, ...] = ()
+    if pruned.body_html is not None:
+        paragraphs = extract_main(_with_head(text, pruned.body_html), url)
+    if not paragraphs:
+        paragraphs = extract_main(pruned.html, url)
+    if not paragraphs:
+        raise ExtractError(url, "no article text found in the page")
+    return paragraphs
 
 
 def clean_text(text: str, *, site: str | None = None, url: str | None = None, rules: RuleBook | None = None) -> Article:
