@@ -33,7 +33,17 @@ from psycopg import sql
 
 from scraper.errors import StoreError
 from scraper.models import Article, Link, Page, Removal
-from scraper.store import FrontierEntry, LockInfo, SQLiteStore, Store, content_hash, open_store
+from scraper.store import (
+    FrontierEntry,
+    LockInfo,
+    ResourceState,
+    SQLiteStore,
+    Store,
+    content_hash,
+    open_store,
+    postgres_conn,
+    sqlite_conn,
+)
 from scraper.store.postgres_url import redact_url
 from scraper.store.sqlfiles import Migration, load_migrations, load_queries, parse_queries
 from scraper.store.sqlite_conn import apply_migrations, split_statements
@@ -45,6 +55,10 @@ POSTGRES_URL = os.environ.get("SCRAPER_TEST_POSTGRES", "postgresql://postgres@12
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 SITE = "news.example"
 TTL = timedelta(minutes=30)
+FEED = f"https://{SITE}/rss"
+INDEX = f"https://{SITE}/sitemap_index.xml"
+CHILDREN = (f"https://{SITE}/sitemap-news.xml", f"https://{SITE}/sitemap-2025-03.xml")
+LAST_MODIFIED = "Sat, 01 Mar 2025 07:00:00 GMT"
 
 Reopen = Callable[..., Store]
 
@@ -217,6 +231,36 @@ def test_migrations_are_applied_and_recorded(store: Store, backend: str) -> None
     names = [m.name for m in store.migrations()]
     assert names == [m.name for m in load_migrations(DIALECTS[backend])]
     assert names[0] == "0001_initial"
+
+
+def migrate_to_first(db_url: str, backend: str) -> None:
+    """Leave the database as a scraper from before 0002 did: only the first migration applied."""
+    dialect = DIALECTS[backend]
+    first, queries = load_migrations(dialect)[:1], load_queries(dialect)
+    if backend == "postgresql":
+        with postgres_conn.connect(db_url) as pg:
+            postgres_conn.apply_migrations(pg, first, queries)
+        return
+    lite = sqlite_conn.connect(db_url.removeprefix("sqlite:///"), busy_timeout=5.0)
+    try:
+        sqlite_conn.apply_migrations(lite, first, queries)
+    finally:
+        lite.close()
+
+
+def test_an_older_database_is_upgraded_and_each_migration_recorded_once(
+    db_url: str, backend: str, reopen: Reopen
+) -> None:
+    migrate_to_first(db_url, backend)
+    upgraded = reopen()
+    names = [m.name for m in upgraded.migrations()]
+    assert names == ["0001_initial", "0002_discovery_resources"]
+    assert names == [m.name for m in load_migrations(DIALECTS[backend])]
+    upgraded.save_resource(ResourceState(FEED, '"f1"', None, (), T0))  # the new table is there
+    upgraded.close()
+    again = reopen()
+    assert [m.name for m in again.migrations()] == names  # reopening records nothing twice
+    assert again.resource_state(FEED) == ResourceState(FEED, '"f1"', None, (), T0)
 
 
 def test_reopening_applies_nothing_again_and_keeps_data(store: Store, reopen: Reopen) -> None:
@@ -532,6 +576,45 @@ def test_export_walks_every_article_once_past_a_batch(store: Store) -> None:
     assert len(list(store.iter_pages())) == 250
 
 
+# -- discovery inputs
+
+
+def test_a_discovery_input_never_read_has_no_state(store: Store) -> None:
+    assert store.resource_state(FEED) is None
+
+
+def test_a_discovery_input_round_trips_with_its_validators_and_children(store: Store, reopen: Reopen) -> None:
+    index = ResourceState(INDEX, '"i1"', LAST_MODIFIED, CHILDREN, at(5))
+    feed = ResourceState(FEED, None, LAST_MODIFIED, (), at(6))
+    store.save_resource(index)
+    store.save_resource(feed)
+    assert store.resource_state(INDEX) == index  # the children in their order: the newest sitemaps first
+    store.close()
+    again = reopen()
+    assert again.resource_state(FEED) == feed and again.resource_state(INDEX) == index
+
+
+def test_reading_a_discovery_input_again_replaces_what_was_kept(store: Store) -> None:
+    store.save_resource(ResourceState(INDEX, '"i1"', LAST_MODIFIED, CHILDREN, T0))
+    store.save_resource(ResourceState(FEED, '"f1"', None, (), T0))
+    newer = ResourceState(INDEX, None, None, (), at(30))  # the server dropped its validators, the index emptied
+    store.save_resource(newer)
+    assert store.resource_state(INDEX) == newer
+    assert store.resource_state(FEED) == ResourceState(FEED, '"f1"', None, (), T0)  # other inputs keep theirs
+
+
+def test_discovery_urls_are_compared_as_given(store: Store) -> None:
+    store.save_resource(ResourceState(FEED, '"f1"', None, (), T0))
+    assert store.resource_state(FEED.upper()) is None
+    assert store.resource_state(FEED + "/") is None
+
+
+def test_a_discovery_input_read_at_a_naive_time_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        store.save_resource(ResourceState(FEED, '"f1"', None, (), datetime(2025, 3, 1, 8, 0)))
+    assert store.resource_state(FEED) is None
+
+
 # -- locks
 
 
@@ -686,7 +769,7 @@ def test_sqlite_file_is_in_wal_mode_with_a_migrations_table(sqlite_path: Path) -
     with sqlite3.connect(sqlite_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = raw.execute("SELECT name, applied_at FROM migrations").fetchall()
-    assert [name for name, _ in rows] == ["0001_initial"]
+    assert [name for name, _ in rows] == ["0001_initial", "0002_discovery_resources"]
     assert datetime.fromisoformat(rows[0][1]).tzinfo is not None
 
 
@@ -762,7 +845,7 @@ def test_a_query_defined_twice_is_an_error() -> None:
 # -- several connections, threads and processes (every backend)
 
 
-def test_many_connections_opening_a_new_database_at_once_migrate_it_once(db_url: str) -> None:
+def test_many_connections_opening_a_new_database_at_once_migrate_it_once(db_url: str, backend: str) -> None:
     barrier = threading.Barrier(6)
     errors: list[BaseException] = []
 
@@ -781,7 +864,7 @@ def test_many_connections_opening_a_new_database_at_once_migrate_it_once(db_url:
         thread.join()
     assert errors == []
     with open_store(db_url) as store:
-        assert len(store.migrations()) == 1
+        assert [m.name for m in store.migrations()] == [m.name for m in load_migrations(DIALECTS[backend])]
 
 
 def test_concurrent_writers_wait_for_each_other_instead_of_failing(db_url: str) -> None:

@@ -1,4 +1,4 @@
-"""The store step: frontier state, raw pages, articles, runs and locks, behind one interface.
+"""The store step: frontier state, raw pages, articles, discovery inputs, runs and locks, behind one interface.
 
 >>> from scraper.store import open_store
 >>> with open_store("scraper.db") as store:   # or "sqlite:///scraper.db", "postgresql://user@host/db"
@@ -38,6 +38,7 @@ from scraper.store.records import (
     FrontierEntry,
     FrontierStatus,
     LockInfo,
+    ResourceState,
     RunRecord,
     SiteStats,
     StoredArticle,
@@ -52,6 +53,7 @@ __all__ = [
     "FrontierEntry",
     "FrontierStatus",
     "LockInfo",
+    "ResourceState",
     "RunRecord",
     "SQLiteStore",
     "SiteStats",
@@ -116,6 +118,13 @@ class Store(Protocol):
         page: Page | None = None,
     ) -> None:
         """attempts + 1, cause and message kept; `failed` if permanent, else `retry` at `retry_at` (or now)."""
+
+    def resource_state(self, url: str) -> ResourceState | None:
+        """What the discovery input `url` (feed, sitemap, robots.txt, section page) answered when last read:
+        the validators for a conditional GET and its child sitemaps; None if it was never read."""
+
+    def save_resource(self, state: ResourceState) -> None:
+        """Record a read of a discovery input (a 200 or a 304), replacing what was kept of its last read."""
 
     def acquire_lock(self, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take `name` for `owner` until now + ttl if free, expired or already ours; False if held by another."""

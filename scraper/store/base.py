@@ -24,6 +24,7 @@ from scraper.store.records import (
     ArticleChange,
     FrontierEntry,
     LockInfo,
+    ResourceState,
     RunRecord,
     SiteStats,
     StoredArticle,
@@ -267,6 +268,20 @@ class SQLStore(ABC, Generic[C]):
         query = "touch_article" if change == "unchanged" else "upsert_article"
         self._run(conn, query, rows.article_params(new, self.CODEC))
         return change
+
+    # -- discovery inputs
+
+    def resource_state(self, url: str) -> ResourceState | None:
+        """What the discovery input `url` answered when last read (validators, child sitemaps); None if never."""
+        with self._unit("resource_state", write=False) as conn:
+            row = self._run(conn, "resource_state", {"url": url}).fetchone()
+        return None if row is None else rows.resource_state(row, self.CODEC)
+
+    def save_resource(self, state: ResourceState) -> None:
+        """Record a read of a discovery input, replacing what was kept of its last read."""
+        params = rows.resource_params(state, self.CODEC)
+        with self._unit("save_resource") as conn:
+            self._run(conn, "save_resource", params)
 
     # -- locks
 

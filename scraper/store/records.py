@@ -16,6 +16,7 @@ __all__ = [
     "FrontierEntry",
     "FrontierStatus",
     "LockInfo",
+    "ResourceState",
     "RunRecord",
     "SiteStats",
     "StoredArticle",
@@ -43,6 +44,18 @@ class FrontierEntry:
     last_modified: str | None = None
     last_cause: str | None = None  # of the last failed attempt; cleared by a success
     last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceState:
+    """A discovery input (feed, sitemap, robots.txt, section page) as last read: the validators its next
+    conditional GET sends and, for a robots.txt or a sitemap index, the child sitemaps to walk on a 304."""
+
+    url: str  # as requested, not normalised: the URL discovery asks for again next time
+    etag: str | None
+    last_modified: str | None
+    children: tuple[str, ...]  # child sitemaps walked; () for feeds, sections and urlsets
+    checked_at: datetime  # the last read, a 200 or a 304
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from scraper.store.records import (
     FrontierEntry,
     FrontierStatus,
     LockInfo,
+    ResourceState,
     RunRecord,
     SiteStats,
     StoredArticle,
@@ -41,6 +42,8 @@ __all__ = [
     "link_params",
     "lock_info",
     "page_params",
+    "resource_params",
+    "resource_state",
     "run_record",
     "site_stats",
     "stored_article",
@@ -247,6 +250,28 @@ def stored_article(row: Row, codec: Codec) -> StoredArticle:
         content_hash=row["content_hash"],
         rules_version=row["rules_version"],
         article=_article(row, codec),
+    )
+
+
+def resource_params(state: ResourceState, codec: Codec) -> dict[str, object]:
+    """Parameters of `save_resource`."""
+    return {
+        "url": state.url,
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "children": codec.data_column(list(state.children)),
+        "checked_at": codec.time_param(state.checked_at),
+    }
+
+
+def resource_state(row: Row, codec: Codec) -> ResourceState:
+    """A `discovery_resources` row."""
+    return ResourceState(
+        url=row["url"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        children=tuple(codec.data_value(row["children"])),
+        checked_at=codec.time_value(row["checked_at"]),
     )
 
 

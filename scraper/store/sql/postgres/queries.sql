@@ -185,3 +185,13 @@ SELECT site, last_cause AS cause, count(*) AS urls
 FROM frontier
 WHERE status IN ('retry', 'failed') AND last_cause IS NOT NULL
 GROUP BY site, last_cause;
+
+-- name: resource_state
+SELECT url, etag, last_modified, children, checked_at FROM discovery_resources WHERE url = %(url)s;
+
+-- name: save_resource
+INSERT INTO discovery_resources (url, etag, last_modified, children, checked_at)
+VALUES (%(url)s, %(etag)s, %(last_modified)s, %(children)s::text[], %(checked_at)s)
+ON CONFLICT (url) DO UPDATE SET
+    etag = excluded.etag, last_modified = excluded.last_modified, children = excluded.children,
+    checked_at = excluded.checked_at;
