@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from scraper.cleaner import extract
 from scraper.config import Config, Settings, Source
-from scraper.discover import canonical_url, parse_feed, parse_section, parse_sitemap, sitemaps_from_robots
+from scraper.discover import canonical_url
+from scraper.discovery_input import InputKind, InputRead, read_input
 from scraper.errors import (
     DiscoveryError,
     ExtractError,
@@ -31,12 +32,12 @@ from scraper.errors import (
     ScraperError,
     TransientFetchError,
 )
-from scraper.fetch import ANY, HTML, XML, Fetcher
+from scraper.fetch import Fetcher
 from scraper.metadata import host_of
 from scraper.models import Article, Link, Page
 from scraper.rules import RuleBook, default_rulebook
 from scraper.store import Store
-from scraper.store.records import FrontierEntry
+from scraper.store.records import FrontierEntry, ResourceState
 from scraper.urls import normalize_url, same_site
 
 __all__ = ["Clock", "Progress", "RunReport", "clean_page", "failure_cause", "reprocess", "run_pass", "utcnow"]
@@ -49,7 +50,6 @@ RUN_LOCK = "run"
 LOCK_POLL_SECONDS = 5.0
 MAX_SITEMAP_DEPTH = 2  # robots.txt -> index -> urlset
 LOG_EVERY = 50  # URLs between progress log lines (and lock refreshes)
-MAX_CHILD_SITEMAPS = 20  # per sitemap index: the newest first, archives are not news
 
 
 def utcnow() -> datetime:
@@ -175,21 +175,28 @@ class _Crawl:
 
     async def discover_all(self, sources: Iterable[Source]) -> None:
         for source in sources:
-            links, reached = await self.discover_source(source)
+            read: list[ResourceState] = []
+            links, reached = await self.discover_source(source, read)
             self.report.sources_reached += reached
             self.report.stats["discovered"] += len(links)
             self.report.stats["new_urls"] += self._add_links(links[: self.settings.max_urls_per_source])
+            # Kept only once the links are in the frontier: after a crash in between, the next run must read
+            # the inputs in full, not get a 304 over links that were never stored.
+            for state in read:
+                self.store.save_resource(state)
 
-    async def discover_source(self, source: Source) -> tuple[list[Link], bool]:
-        """Every article link the source's inputs give; whether any input answered."""
+    async def discover_source(self, source: Source, read: list[ResourceState]) -> tuple[list[Link], bool]:
+        """Every article link the source's inputs give; whether any input answered. An input that answers 304
+        gives none (they are in the frontier since it was last read). What each input answered is appended to
+        `read`, to be kept for the next run's conditional GET."""
         links: list[Link] = [Link(u, source="config") for u in source.urls]
         reached = bool(source.urls)
-        inputs: list[tuple[str, str]] = [("feed", u) for u in source.feeds] + [("sitemap", u) for u in source.sitemaps]
-        inputs += [("section", s.url) for s in source.sections]
+        inputs: list[tuple[InputKind, str]] = [("feed", u) for u in source.feeds]
+        inputs += [("sitemap", u) for u in source.sitemaps] + [("section", s.url) for s in source.sections]
         patterns = {s.url: s.links for s in source.sections}
         for kind, url in inputs:
             try:
-                found = await self._discover_input(kind, url, patterns.get(url, ""), depth=0)
+                found = await self._discover_input(kind, url, patterns.get(url, ""), 0, read)
             except (FetchError, DiscoveryError) as exc:
                 self._source_failed(source, exc)
                 continue
@@ -197,33 +204,31 @@ class _Crawl:
             links.extend(link for link in found if same_site(link.url, url))
         return _unique(links), reached
 
-    async def _discover_input(self, kind: str, url: str, pattern: str, depth: int) -> list[Link]:
-        if kind == "section":
-            page = await self.fetcher.fetch_page(url, accept=HTML)
-            return parse_section(page.content, page.final_url, pattern)
-        if kind == "feed":
-            page = await self.fetcher.fetch_page(url, accept=XML)
-            return parse_feed(page.content, page.final_url)
-        return await self._sitemap_links(url, depth)
-
-    async def _sitemap_links(self, url: str, depth: int) -> list[Link]:
-        if url.rstrip("/").endswith("/robots.txt"):
-            page = await self.fetcher.fetch_page(url, accept=ANY)
-            children = sitemaps_from_robots(page.content, page.final_url)
-            return await self._child_sitemaps(children, depth)
-        page = await self.fetcher.fetch_page(url, accept=XML)
+    async def _discover_input(
+        self, kind: InputKind, url: str, pattern: str, depth: int, read: list[ResourceState]
+    ) -> list[Link]:
+        """The links of one input and of the child sitemaps it lists, however deep they are walked."""
         max_age = timedelta(days=self.settings.max_age_days)
-        sitemap = parse_sitemap(page.content, page.final_url, now=self.clock(), max_age=max_age)
-        self.report.stats["sitemap_old"] += sitemap.old
-        return list(sitemap.links) + await self._child_sitemaps(list(sitemap.sitemaps), depth)
+        known = self.store.resource_state(url)
+        found = await read_input(
+            self.fetcher, kind, url, known=known, clock=self.clock, max_age=max_age, pattern=pattern
+        )
+        read.append(found.state)
+        self._count_read(found)
+        children = found.children if depth < MAX_SITEMAP_DEPTH else ()
+        return list(found.links) + await self._child_sitemaps(children, depth, read)
 
-    async def _child_sitemaps(self, urls: list[str], depth: int) -> list[Link]:
+    def _count_read(self, found: InputRead) -> None:
+        if found.unchanged:
+            self.report.stats["discovery_unchanged"] += 1
+        if found.old:
+            self.report.stats["sitemap_old"] += found.old
+
+    async def _child_sitemaps(self, urls: tuple[str, ...], depth: int, read: list[ResourceState]) -> list[Link]:
         links: list[Link] = []
-        if depth >= MAX_SITEMAP_DEPTH:
-            return links
-        for child in urls[:MAX_CHILD_SITEMAPS]:
+        for child in urls:
             try:
-                links.extend(await self._sitemap_links(child, depth + 1))
+                links.extend(await self._discover_input("sitemap", child, "", depth + 1, read))
             except (FetchError, DiscoveryError) as exc:
                 self.report.source_errors.append(str(exc))
                 logger.warning("child sitemap failed: %s", exc, extra={"url": child})

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from scraper.cleaner import extract
 from scraper.config import Config, Section, Settings, Source
 from scraper.errors import DiscoveryError, ExtractError, LockedError, PermanentFetchError, TransientFetchError
+from scraper.fetch import Fetcher
 from scraper.pipeline import RunReport, failure_cause, reprocess, run_pass
 from scraper.store import Store, open_store
 from tests.conftest import require_shared, shared_score
@@ -23,6 +25,9 @@ P1 = "Harga beras di pasar induk naik untuk ketiga kalinya bulan ini, menurut pa
 P2 = "Pemerintah berjanji menambah pasokan dari gudang Bulog dalam waktu dekat agar harga kembali stabil."
 P3 = "Pedagang berharap langkah itu segera dilakukan karena pembeli mulai berkurang sejak pekan lalu."
 XML = "application/xml"
+ETAGS = {"/rss": '"rss-1"', "/robots.txt": '"robots-1"', "/sitemap.xml": '"sitemap-1"'}
+
+Exchange = tuple[str, str | None, int]  # path, the If-None-Match sent, the status answered
 
 
 def settings(**changes: object) -> Settings:
@@ -62,6 +67,24 @@ def wire(site: Site) -> Site:
     return site
 
 
+def with_etags(site: Site) -> Site:
+    """The feed, robots.txt and sitemap of a wired site with ETags; the section page, like most, has none."""
+    for path, etag in ETAGS.items():
+        site.routes[path] = dataclasses.replace(site.routes[path], etag=etag)
+    return site
+
+
+def feed_of(*urls: str) -> bytes:
+    items = "".join(f"<item><title>t</title><link>{u}</link></item>" for u in urls)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>{items}</channel></rss>'.encode()
+
+
+def sitemap_of(*locs: str, index: bool = False) -> bytes:
+    tag, entry = ("sitemapindex", "sitemap") if index else ("urlset", "url")
+    body = "".join(f"<{entry}><loc>{loc}</loc></{entry}>" for loc in locs)
+    return f'<?xml version="1.0"?><{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</{tag}>'.encode()
+
+
 def config_for(site: Site, **changes: object) -> Config:
     source = Source(
         name="contoh",
@@ -86,6 +109,38 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def run(config: Config, store: Store, **kwargs: object) -> RunReport:
     return asyncio.run(run_pass(config, store, **kwargs))  # type: ignore[arg-type]
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """The real transport, logging what the server's log of paths cannot show: the If-None-Match sent and the
+    status answered."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self.exchanges.append((request.url.path, request.headers.get("If-None-Match"), response.status_code))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def run_recorded(config: Config, store: Store) -> tuple[RunReport, list[Exchange]]:
+    """A pass through a fetcher on a `Recorder`: its report, and every exchange it had with the server."""
+    recorder = Recorder()
+
+    async def crawl() -> RunReport:
+        async with Fetcher(config.settings, transport=recorder) as fetcher:
+            return await run_pass(config, store, fetcher=fetcher)
+
+    return asyncio.run(crawl()), recorder.exchanges
+
+
+def stored_urls(store: Store) -> set[str]:
+    return {a.requested_url for a in store.iter_articles()}
 
 
 def test_first_run_discovers_fetches_cleans_and_stores(site: Site, store: Store) -> None:
@@ -159,6 +214,82 @@ def test_recheck_uses_a_conditional_get_and_a_304_keeps_the_article(site: Site, 
     assert report.stats["unchanged"] == 4  # the four pages with an ETag answered 304
     assert report.stats.get("articles_new", 0) == 0
     assert len(list(store.iter_articles())) == 5
+
+
+def test_discovery_keeps_what_each_input_answered(site: Site, store: Store) -> None:
+    with_etags(site)
+    run(config_for(site), store)
+    feed, robots = store.resource_state(site.url("/rss")), store.resource_state(site.url("/robots.txt"))
+    assert feed is not None and (feed.etag, feed.children) == ('"rss-1"', ())
+    assert robots is not None and robots.children == (site.url("/sitemap.xml"),)  # walked again on a 304
+    section = store.resource_state(site.url("/news"))
+    assert section is not None and section.etag is None and section.last_modified is None  # nothing to ask with
+
+
+def test_a_second_run_gets_304_for_unchanged_inputs_and_still_fetches_a_new_article(site: Site, store: Store) -> None:
+    with_etags(site)
+    run(config_for(site), store)
+    # Another input, the section page (no ETag), now links to a new article.
+    site.routes["/news"] = Route(b'<html><body><a href="/read/9/baru">9</a></body></html>')
+    site.routes["/read/9/baru"] = Route(article_html("Berita Baru", [P1, P2, P3]))
+    report, exchanges = run_recorded(config_for(site), store)
+    asked = [e for e in exchanges if e[0] in ("/rss", "/sitemap.xml")]
+    assert asked == [("/rss", '"rss-1"', 304), ("/sitemap.xml", '"sitemap-1"', 304)]
+    # The sitemap was reached through the stored children of the unchanged robots.txt. (The fetcher's own
+    # robots check still reads robots.txt without a validator, once per run.)
+    assert ("/robots.txt", '"robots-1"', 304) in exchanges
+    assert ("/news", None, 200) in exchanges
+    assert report.stats["discovery_unchanged"] == 3
+    assert report.stats["new_urls"] == 1 and report.stats["articles_new"] == 1
+    assert site.url("/read/9/baru") in stored_urls(store)
+
+
+def test_a_changed_feed_is_read_again_and_its_new_article_stored(site: Site, store: Store) -> None:
+    with_etags(site)
+    run(config_for(site), store)
+    new = site.url("/read/9/baru")
+    site.routes["/read/9/baru"] = Route(article_html("Berita Baru", [P1, P2, P3]))
+    site.routes["/rss"] = Route(
+        feed_of(site.url("/read/1/berita-1"), new), content_type="application/rss+xml", etag='"rss-2"'
+    )
+    report, exchanges = run_recorded(config_for(site), store)
+    assert ("/rss", '"rss-1"', 200) in exchanges  # asked with the old ETag; it changed, so read in full
+    assert report.stats["discovery_unchanged"] == 2  # robots.txt and the sitemap
+    assert report.stats["new_urls"] == 1 and new in stored_urls(store)
+    _, exchanges = run_recorded(config_for(site), store)
+    assert ("/rss", '"rss-2"', 304) in exchanges  # the new ETag was kept
+
+
+def test_an_unchanged_sitemap_index_still_walks_its_children(store: Store) -> None:
+    with serve(news_site()) as site:
+        child = [site.url("/read/1/berita-1")]
+        site.routes["/sitemap_index.xml"] = Route(
+            sitemap_of(site.url("/news.xml"), index=True), content_type=XML, etag='"i1"'
+        )
+        site.routes["/news.xml"] = Route(sitemap_of(*child), content_type=XML, etag='"n1"')
+        config = Config(settings=settings(), sources=(Source(name="peta", sitemaps=(site.url("/sitemap_index.xml"),)),))
+        run(config, store)
+        child.append(site.url("/read/2/berita-2"))
+        site.routes["/news.xml"] = Route(sitemap_of(*child), content_type=XML, etag='"n2"')
+        report, exchanges = run_recorded(config, store)
+    assert [e for e in exchanges if e[0].endswith(".xml")] == [
+        ("/sitemap_index.xml", '"i1"', 304),
+        ("/news.xml", '"n1"', 200),
+    ]
+    assert report.stats["discovery_unchanged"] == 1
+    assert stored_urls(store) == set(child)
+
+
+def test_an_input_that_fails_to_parse_keeps_nothing_and_is_read_in_full_next_time(site: Site, store: Store) -> None:
+    with_etags(site)
+    site.routes["/rss"] = Route(b"<html><body>maintenance</body></html>", content_type=XML, etag='"rss-1"')
+    report = run(config_for(site), store)
+    assert report.stats["source_failed_discovery"] == 1
+    assert store.resource_state(site.url("/rss")) is None
+    # Had its ETag been kept, a 304 would hide the feed from a parser that can read it: asked in full instead.
+    site.routes["/rss"] = Route(feed_of(site.url("/read/1/berita-1")), content_type=XML, etag='"rss-1"')
+    report, exchanges = run_recorded(config_for(site), store)
+    assert ("/rss", None, 200) in exchanges and report.stats["source_failures"] == 0
 
 
 def test_no_source_reachable_is_not_ok(store: Store) -> None:
