@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -15,6 +16,7 @@ __all__ = ["apply_migrations", "connect", "split_statements", "transaction"]
 logger = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
+WAL_RETRY_SECONDS = 0.02
 
 
 def connect(path: str, busy_timeout: float) -> sqlite3.Connection:
@@ -26,22 +28,36 @@ def connect(path: str, busy_timeout: float) -> sqlite3.Connection:
     """
     conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
     try:
-        _configure(conn, path)
+        _configure(conn, path, busy_timeout)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _configure(conn: sqlite3.Connection, path: str) -> None:
+def _configure(conn: sqlite3.Connection, path: str, busy_timeout: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = _journal_mode_wal(conn, busy_timeout)
     if mode != "wal" and path != MEMORY:
         raise StoreError(f"cannot switch the database to WAL mode (journal_mode is {mode})")
     # In WAL mode NORMAL never corrupts the database and keeps every transaction atomic on a crash;
     # a power cut may lose the last commits, which the next run fetches again.
     conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _journal_mode_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
+    """Switch to WAL, waiting while another connection converts a new file: SQLite answers "database is
+    locked" at once there, without its busy handler, so several processes opening a new database together
+    would fail now and then (about one time in ten with six of them)."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 @contextmanager
