@@ -5,7 +5,7 @@
 Reads every aeb-dev page (html/*.html.gz) and every idnews-dev page (pages/*.html) under SHARED_DIR
 (default ../shared beside the checkout), decoded as text the way the scorer decodes them, and times
 `check_markup` over all of them (best and median of `--rounds` passes after a warm-up). Then times
-each hostile page (best of 3), with what the guard said of it: the guard must stay linear on all of them.
+each hostile page (best of 5), with what the guard said of it: the guard must stay linear on all of them.
 Prints figures only: this is a measurement, not a test.
 """
 
@@ -102,10 +102,10 @@ def report_pages(pages: Sequence[str], rounds: int) -> None:
 
 
 def report_hostile() -> None:
-    """Each hostile page: its size, the guard's time on it (best of 3), and its verdict."""
+    """Each hostile page: its size, the guard's time on it (best of 5), and its verdict."""
     for name, build in HOSTILE.items():
         html = build()
-        seconds = min(_timed(html) for _ in range(3))
+        seconds = min(_timed(html) for _ in range(5))
         print(f"{name:24} {len(html) / 1e6:6.2f} M chars {1000 * seconds:9.1f} ms  {_verdict(html)}")
 
 
