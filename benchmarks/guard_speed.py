@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scraper.errors import ExtractError
-from scraper.guard import DEFAULT_LIMITS, _screen_passes, check_markup
+from scraper.guard import DEFAULT_LIMITS, check_markup
+from scraper.markup_screen import screen_passes
 
 DEFAULT_SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -96,7 +97,7 @@ def report_pages(pages: Sequence[str], rounds: int) -> None:
     times = [time_pass(pages) for _ in range(max(rounds, 1))]
     per_page = [1000 * t / len(pages) for t in times]
     tags = sum(page.count("<") for page in pages) / len(pages)
-    screened = sum(_screen_passes(page, DEFAULT_LIMITS) for page in pages)
+    screened = sum(screen_passes(page, DEFAULT_LIMITS) for page in pages)
     print(f"{len(pages)} pages, {tags:,.0f} '<' per page on average; the screen alone passes {screened}")
     print(f"check_markup: {min(per_page):.3f} ms/page (best of {len(times)}; median {statistics.median(per_page):.3f})")
 

@@ -16,18 +16,11 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper.errors import ExtractError
-from scraper.guard import (
-    DEFAULT_LIMITS,
-    OPENER,
-    SCREEN_TOKEN,
-    TAG_REST,
-    MarkupLimits,
-    _run_model,
-    _Screen,
-    _screen_passes,
-    _Undecided,
-    check_markup,
-)
+from scraper.guard import DEFAULT_LIMITS, MarkupLimits, check_markup
+from scraper.markup_model import OPENER, TAG_REST
+from scraper.markup_model import run_model as _run_model
+from scraper.markup_screen import SCREEN_TOKEN, _Screen, _Undecided
+from scraper.markup_screen import screen_passes as _screen_passes
 from tests.conftest import require_shared
 
 N = 300
