@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from scraper.cleaner import clean_text, extract
+from scraper.commands import fail
 from scraper.commands import register as register_crawl_commands
 from scraper.decode import MAX_PAGE_BYTES, decode_text
 from scraper.errors import ExtractError, ScraperError
@@ -58,15 +59,10 @@ def _read_input(name: str) -> bytes:
             with open(name, "rb") as file:
                 data = file.read(MAX_PAGE_BYTES + 1)
     except OSError as exc:
-        _fail(f"{name}: cannot read: {exc.strerror or exc}")
+        fail(f"{name}: cannot read: {exc.strerror or exc}")
     if len(data) > MAX_PAGE_BYTES:
-        _fail(f"{_label(name)}: input is over the {MAX_PAGE_BYTES / 1e6:.0f} MB limit")
+        fail(f"{_label(name)}: input is over the {MAX_PAGE_BYTES / 1e6:.0f} MB limit")
     return data
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"scraper: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _cleaned(file: str, clean: Callable[[bytes], Article]) -> Article:
@@ -75,9 +71,9 @@ def _cleaned(file: str, clean: Callable[[bytes], Article]) -> Article:
     try:
         return clean(data)
     except ExtractError as exc:
-        _fail(f"{_label(file)}: {exc.reason}")
+        fail(f"{_label(file)}: {exc.reason}")
     except ScraperError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _emit(article: Article, fmt: TextFormat) -> None:
@@ -122,11 +118,11 @@ def rules_check_command(
     directory = path or DEFAULT_RULES_DIR
     if not directory.is_dir():
         what = "not a directory" if directory.exists() else "no such directory"
-        _fail(f"{directory}: {what} (give the rules directory that holds generic.toml)")
+        fail(f"{directory}: {what} (give the rules directory that holds generic.toml)")
     try:
         book = load_rulebook(directory)
     except ScraperError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     hosts = sum(len(s.hosts) for s in book.sites)
     typer.echo(f"ok: {directory}: generic rules and {len(book.sites)} site files ({hosts} hosts)")
 

@@ -32,7 +32,7 @@ from scraper.rules import default_rulebook
 from scraper.store import Store, open_store
 from scraper.urls import normalize_url
 
-__all__ = ["register"]
+__all__ = ["fail", "register"]
 
 logger = logging.getLogger("scraper")
 
@@ -59,7 +59,8 @@ def register(app: typer.Typer) -> None:
     app.command("schedule")(schedule_command)
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """The CLI's one way out on an error: one line on stderr, then the exit code."""
     typer.echo(f"scraper: {message}", err=True)
     raise typer.Exit(code)
 
@@ -88,7 +89,7 @@ def _config(path: Path | None, db: str | None, overrides: dict[str, object] | No
     try:
         return load_config(chosen, env=os.environ, overrides={**(overrides or {}), "db": db})
     except RulesError as exc:
-        _fail(str(exc), EXIT_CONFIG)
+        fail(str(exc), EXIT_CONFIG)
 
 
 @contextmanager
@@ -96,7 +97,7 @@ def _store(db: str, keep_raw: bool = True) -> Iterator[Store]:
     try:
         store = open_store(db, keep_raw=keep_raw)
     except ScraperError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         yield store
     finally:
@@ -126,9 +127,9 @@ def _run_once(cfg: Config, *, wait: bool, progress: bool) -> RunReport:
         try:
             return asyncio.run(run_pass(cfg, store, wait=wait, progress=tick))
         except LockedError as exc:
-            _fail(str(exc), EXIT_LOCKED)
+            fail(str(exc), EXIT_LOCKED)
         except ScraperError as exc:
-            _fail(str(exc))
+            fail(str(exc))
 
 
 @contextmanager
@@ -166,12 +167,12 @@ def fetch_command(
 ) -> None:
     """Fetch one URL, clean it, print it (stored only with --db)."""
     if fmt not in ("text", "json"):
-        _fail(f"--format {fmt!r}: use text or json")
+        fail(f"--format {fmt!r}: use text or json")
     cfg = _config(config, None)
     try:
         page, article, canonical = asyncio.run(_fetch_one(cfg, url))
     except ScraperError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if db is not None:
         _store_one(db, url, page, article, canonical)
     typer.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2) if fmt == "json" else article.text)
@@ -202,11 +203,11 @@ def export_command(
 ) -> None:
     """Stored articles to stdout: JSON lines (the Article fields plus canonical_url, fetched_at) or CSV."""
     if fmt not in ("jsonl", "csv"):
-        _fail(f"--format {fmt!r}: use jsonl or csv")
+        fail(f"--format {fmt!r}: use jsonl or csv")
     try:
         since_at = parse_since(since) if since else None
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     cfg = _config(None, db)
     with _store(cfg.settings.db) as store:
         rows = export_rows(store, site=site, since=since_at)
@@ -225,7 +226,7 @@ def reprocess_command(
         try:
             counts = reprocess(store, site=site)
         except ScraperError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if json_out:
         typer.echo(json.dumps(dict(counts)))
     else:
@@ -272,7 +273,7 @@ def schedule_command(
     try:
         interval = parse_interval(every)
     except ValueError as exc:
-        _fail(str(exc), EXIT_CONFIG)
+        fail(str(exc), EXIT_CONFIG)
     cfg = _config(config, db)
     asyncio.run(_schedule(cfg, interval, max_runs))
 
