@@ -8,8 +8,11 @@
 
 Every hop of a request (the URL, then each redirect target) passes, in order:
 
-1. the URL check: http(s) only; the host must resolve to public addresses unless ``allow_private``;
-2. robots.txt of the hop's origin (cached ``robots_ttl``; its Crawl-delay raises the host's delay);
+1. the URL check: http(s) only, a well-formed host and port; the host is resolved once and must resolve to
+   public addresses unless ``allow_private``; the connection then goes to one of exactly those addresses
+   (pinned, so a second DNS answer cannot point it elsewhere);
+2. robots.txt of the hop's origin (cached ``robots_ttl``; its Crawl-delay raises the host's delay; its first
+   500 KiB are read, RFC 9309 §2.5);
 3. the host's turn: one request in flight per host and ``delay`` seconds between request starts,
    then a slot of the global ``concurrency`` cap (held only while the request runs);
 4. the request: timeouts, status, Content-Type, the body streamed under ``max_body_bytes`` on the wire
@@ -21,19 +24,21 @@ is left to a later run. Errors, all with ``.url`` = the URL asked for:
 
 - `TransientFetchError` (``.retry_at``): timeout, connection reset, 408/429/5xx, robots.txt unreachable;
 - `PermanentFetchError`: 404/410 and other 4xx, robots disallow, not the accepted type, too large,
-  redirect loop or too many, non-public address, TLS failure (never retried, never with verification off).
+  redirect loop or too many, a redirect to a URL that is not http(s) or not well formed, non-public address,
+  TLS failure (never retried, never with verification off).
+
+Nothing else escapes `Fetcher.fetch_page`, whatever the server sends.
 
 ``Page.content`` is the body with Content-Encoding undone and nothing else: charset decoding is the cleaner's job.
-Reading the body under its caps and the content-type rules live in `scraper.fetch_body`.
+Reading the body under its caps and the content-type rules live in `scraper.fetch_body`; URL checks, address
+pinning and the meaning of transport failures in `scraper.fetch_transport`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import random
-import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -45,9 +50,10 @@ from types import TracebackType
 import httpx
 from protego import Protego
 
+from scraper import fetch_transport as net
 from scraper.config import Settings
 from scraper.errors import FetchError, PermanentFetchError, TransientFetchError
-from scraper.fetch_body import ANY, HTML, XML, Accept, check_type, media_type, read_body, sniff
+from scraper.fetch_body import ANY, HTML, XML, Accept, check_type, media_type, read_body, read_head, sniff
 from scraper.models import Page
 
 __all__ = ["ANY", "HTML", "XML", "Accept", "Fetcher", "backoff_delay", "parse_retry_after"]
@@ -56,12 +62,11 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-Resolver = Callable[[str, int], Awaitable[list[str]]]
 
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # A server that drips one byte per `timeout` never trips the per-read timeout; this bounds a whole request.
 TOTAL_TIMEOUT_FACTOR = 6
 MAX_RETRY_AFTER = timedelta(days=365)  # a bigger Retry-After is nonsense and would overflow datetime
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least the first 500 KiB; the rest is ignored
 
 
 @dataclass(slots=True)
@@ -83,6 +88,16 @@ class _Robots:
 
 
 @dataclass(frozen=True, slots=True)
+class _Ask:
+    """What a fetch asks for: its headers, the media types it takes, whether robots.txt applies, how to read."""
+
+    headers: dict[str, str]
+    accept: Accept
+    robots: bool
+    head: int | None = None  # read only the first `head` bytes of a longer body instead of refusing it
+
+
+@dataclass(frozen=True, slots=True)
 class _Response:
     """What one hop returned; `content` is read only for 2xx."""
 
@@ -97,17 +112,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def _resolve(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
-
-
 class Fetcher:
     """Fetches pages politely; one per run, used as ``async with Fetcher(settings) as fetcher``.
 
     `clock`, `sleep`, `transport`, `resolver` and `rng` are seams for tests: a fake clock and sleep make
     politeness and backoff testable without waiting, `httpx.MockTransport` needs no network, and a fake
-    resolver maps names to addresses.
+    resolver maps names to addresses. Without a `transport`, connections go to the addresses `resolver`
+    answered for the host, and nowhere else; with one, `resolver` serves only the ``allow_private`` check.
     """
 
     def __init__(
@@ -117,7 +128,7 @@ class Fetcher:
         clock: Clock = _utcnow,
         sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
-        resolver: Resolver = _resolve,
+        resolver: net.Resolver = net.resolve,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
@@ -125,12 +136,15 @@ class Fetcher:
         self._sleep = sleep
         self._resolve = resolver
         self._rng = rng or random.Random()
+        limits = httpx.Limits(max_connections=settings.concurrency)
+        pins: net.Pins = {}
+        self._pins = pins if transport is None else None
         self._client = httpx.AsyncClient(
-            transport=transport,
+            # Ours unless a test brings one; it also keeps out environment proxies, which would resolve for us.
+            transport=net.LocationShield(transport or net.PinnedTransport(pins, limits)),
             follow_redirects=False,  # every hop is checked here: cap, loop, address, robots
             verify=True,  # and it stays on: a TLS failure is permanent, never retried without verification
             timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(max_connections=settings.concurrency),
             # We undo the encoding ourselves to cap it chunk by chunk; brotli is not installed, so not asked for.
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
@@ -160,7 +174,7 @@ class Fetcher:
         `accept` is `HTML` for article pages, `XML` for feeds and sitemaps, `ANY` for anything.
         """
         headers = {"Accept": accept.header, **_validators(etag, last_modified)}
-        response = await self._follow(url, headers, accept, robots=self.settings.respect_robots)
+        response = await self._follow(url, _Ask(headers, accept, self.settings.respect_robots))
         if not (200 <= response.status < 300 or response.status == 304):
             reason = {404: "not found", 410: "gone"}.get(response.status, "refused")
             where = "" if response.url == url else f" at {response.url}"
@@ -168,26 +182,27 @@ class Fetcher:
             raise PermanentFetchError(url, f"HTTP {response.status} ({reason}){where}", cause=cause)
         return _page(url, response, etag, last_modified)
 
-    async def _follow(self, url: str, headers: dict[str, str], accept: Accept, *, robots: bool) -> _Response:
+    async def _follow(self, url: str, ask: _Ask) -> _Response:
         """The response at the end of `url`'s redirects; errors on any hop are reported against `url`."""
         seen = [url]
         try:
             while True:
-                await self._check_allowed(seen[-1], robots=robots)
-                response = await self._with_retries(seen[-1], headers, accept)
-                if response.status not in REDIRECTS:
+                await self._check_allowed(seen[-1], robots=ask.robots)
+                response = await self._with_retries(seen[-1], ask)
+                if response.status not in net.REDIRECTS:
                     return response
-                seen.append(_next_hop(response, seen, self.settings.max_redirects))
+                location = response.headers.get(net.LOCATION)
+                seen.append(net.next_hop(response.url, response.status, location, seen, self.settings.max_redirects))
         except FetchError as exc:
             if exc.url == url:
                 raise
             raise _against(exc, url) from exc
 
-    async def _with_retries(self, url: str, headers: dict[str, str], accept: Accept) -> _Response:
+    async def _with_retries(self, url: str, ask: _Ask) -> _Response:
         attempt = 0
         while True:
             try:
-                return await self._attempt(url, headers, accept)
+                return await self._attempt(url, ask)
             except TransientFetchError as exc:
                 now = self._clock()
                 # Never sooner than the server asked, nor than our own backoff.
@@ -204,18 +219,18 @@ class Fetcher:
         seconds = backoff_delay(attempt, base=self.settings.backoff_base, cap=self.settings.backoff_max, rng=self._rng)
         return timedelta(seconds=seconds)
 
-    async def _attempt(self, url: str, headers: dict[str, str], accept: Accept) -> _Response:
+    async def _attempt(self, url: str, ask: _Ask) -> _Response:
         async with self._turn(url):
             try:
                 async with asyncio.timeout(self.settings.timeout * TOTAL_TIMEOUT_FACTOR):
-                    async with self._client.stream("GET", url, headers=headers) as response:
-                        return await self._receive(url, response, accept)
+                    async with self._client.stream("GET", url, headers=ask.headers) as response:
+                        return await self._receive(url, response, ask)
             except (httpx.TimeoutException, TimeoutError) as exc:
                 raise TransientFetchError(url, "timed out", cause="timeout") from exc
-            except httpx.TransportError as exc:
-                raise _transport_error(url, exc) from exc
+            except (httpx.TransportError, ssl.SSLError) as exc:  # httpcore leaves a TLS error mid-body unwrapped
+                raise net.transport_error(url, exc) from exc
 
-    async def _receive(self, url: str, response: httpx.Response, accept: Accept) -> _Response:
+    async def _receive(self, url: str, response: httpx.Response, ask: _Ask) -> _Response:
         status, headers = response.status_code, response.headers
         if status in (408, 429) or status >= 500:
             retry_at = parse_retry_after(headers.get("retry-after"), self._clock())
@@ -228,10 +243,13 @@ class Fetcher:
             return _Response(url, status, headers, self._clock())
         declared = headers.get("content-type")
         if declared:  # checked before the body, so a 50 MB PDF is never downloaded
-            check_type(url, media_type(declared), accept)
-        content = await read_body(url, response, self.settings)
+            check_type(url, media_type(declared), ask.accept)
+        if ask.head is None:
+            content = await read_body(url, response, self.settings)
+        else:
+            content = await read_head(url, response, ask.head)
         if not declared:
-            check_type(url, sniff(content), accept)
+            check_type(url, sniff(content), ask.accept)
         return _Response(url, status, headers, self._clock(), content)
 
     @asynccontextmanager
@@ -250,34 +268,31 @@ class Fetcher:
                 yield
 
     def _slot(self, url: str) -> _HostSlot:
-        key = _host_key(httpx.URL(url))
+        key = net.host_key(net.parse_url(url))
         if key not in self._slots:
             self._slots[key] = _HostSlot(self.settings.delay, self._clock())
         return self._slots[key]
 
     async def _check_allowed(self, url: str, *, robots: bool) -> None:
-        parsed = _parse_url(url)
-        if not self.settings.allow_private:
-            await self._check_public(url, parsed)
+        parsed = net.parse_url(url)
+        await self._pin(url, parsed)
         if robots and not await self._robots_allow(url, parsed):
             raise PermanentFetchError(url, "disallowed by robots.txt", cause="robots")
 
-    async def _check_public(self, url: str, parsed: httpx.URL) -> None:
-        """Refuse hosts that resolve to loopback, private, link-local or reserved addresses (SSRF guard)."""
+    async def _pin(self, url: str, parsed: httpx.URL) -> None:
+        """Resolve the host once, refuse non-public answers, and make the connection go to exactly those."""
+        if self._pins is None and self.settings.allow_private:
+            return  # a test's transport connects nowhere: nothing to check or pin
+        host, port = net.connect_target(parsed)
         try:
-            addresses = [ipaddress.ip_address(parsed.host)]
-        except ValueError:
-            try:
-                found = await self._resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
-            except OSError as exc:  # not retried in-run: a name that does not resolve now rarely does in seconds
-                retry_at = self._clock() + self._backoff(self.settings.max_retries)
-                message = f"cannot resolve {parsed.host}: {exc}"
-                raise TransientFetchError(url, message, retry_at, cause="dns") from exc
-            addresses = [ipaddress.ip_address(a) for a in found]
-        bad = next((a for a in addresses if not a.is_global or a.is_multicast), None)
-        if bad is not None:
-            message = f"refusing non-public address {bad} (allow_private is off)"
-            raise PermanentFetchError(url, message, cause="private-address")
+            addresses = await net.lookup(url, host, port, self._resolve)
+        except TransientFetchError as exc:  # not retried in-run: a name that does not resolve now rarely does soon
+            exc.retry_at = self._clock() + self._backoff(self.settings.max_retries)
+            raise
+        if not self.settings.allow_private:
+            net.check_addresses(url, addresses)
+        if self._pins is not None:
+            self._pins[(host, port)] = tuple(str(address) for address in addresses)
 
     async def _robots_allow(self, url: str, parsed: httpx.URL) -> bool:
         robots = await self._robots_for(parsed)
@@ -287,26 +302,29 @@ class Fetcher:
         return robots.rules is None or bool(robots.rules.can_fetch(url, self.settings.user_agent))
 
     async def _robots_for(self, parsed: httpx.URL) -> _Robots:
-        origin = f"{parsed.scheme}://{_host_key(parsed)}"
+        origin = f"{parsed.scheme}://{net.host_key(parsed)}"
         async with self._robots_locks.setdefault(origin, asyncio.Lock()):  # one robots.txt fetch per origin
             robots = self._robots.get(origin)
             if robots is None or robots.expires_at <= self._clock():
                 robots = self._robots[origin] = await self._fetch_robots(origin)
                 crawl_delay = robots.rules.crawl_delay(self.settings.user_agent) if robots.rules else None
-                self._slot(origin).delay = max(self.settings.delay, float(crawl_delay or 0))
+                # Capped: "Crawl-delay: 1e308" would overflow the datetime arithmetic of every later turn.
+                pause = min(float(crawl_delay or 0), MAX_RETRY_AFTER.total_seconds())
+                self._slot(origin).delay = max(self.settings.delay, pause)
             return robots
 
     async def _fetch_robots(self, origin: str) -> _Robots:
         """RFC 9309 §2.3.1: 2xx is parsed, 4xx means allow all, 5xx or unreachable means disallow all."""
         try:
-            response = await self._follow(f"{origin}/robots.txt", {"Accept": "text/plain"}, ANY, robots=False)
+            ask = _Ask({"Accept": "text/plain"}, ANY, robots=False, head=ROBOTS_MAX_BYTES)
+            response = await self._follow(f"{origin}/robots.txt", ask)
         except TransientFetchError as exc:
             # Google's reading too: a server error may hide a Disallow, so crawl nothing there until it answers.
             # Remembered for max_retry_wait at least, so the host's other URLs fail fast instead of each
             # retrying robots.txt with backoff.
             floor = self._clock() + timedelta(seconds=self.settings.max_retry_wait)
             return _Robots(max(exc.retry_at or floor, floor), unavailable=str(exc))
-        except PermanentFetchError as exc:  # too many redirects, too large, refused address: "unavailable"
+        except PermanentFetchError as exc:  # too many redirects, refused address, not http(s): "unavailable"
             logger.warning("robots.txt ignored: %s", exc, extra={"url": exc.url})
             return self._robots_expiring()
         if 200 <= response.status < 300:
@@ -322,14 +340,16 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int
         return now + min(timedelta(seconds=int(text[:12])), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
     # HTTP-dates are always GMT; the "-0000" spelling makes the parser return a naive datetime.
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    # Year 9999 (or 100) would overflow the first datetime arithmetic done on it.
+    return min(max(when, now - MAX_RETRY_AFTER), now + MAX_RETRY_AFTER)
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -362,62 +382,15 @@ def _page(url: str, response: _Response, etag: str | None, last_modified: str | 
 
 
 def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    """The conditional-GET headers; a non-ASCII validator (raw UTF-8 from a server) cannot be sent back: dropped."""
+    """The conditional-GET headers; a validator that is not printable ASCII (raw UTF-8, a control character from
+    a server) cannot be sent back: dropped."""
     pairs = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
-    return {name: value for name, value in pairs if value and value.isascii()}
-
-
-def _parse_url(url: str) -> httpx.URL:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise PermanentFetchError(url, f"invalid URL: {exc}", cause="invalid-url") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise PermanentFetchError(url, "not an http(s) URL", cause="invalid-url")
-    return parsed
-
-
-def _host_key(url: httpx.URL) -> str:
-    """host[:port]: the unit of politeness, and with the scheme the origin robots.txt covers."""
-    return url.host if url.port is None else f"{url.host}:{url.port}"
-
-
-def _next_hop(response: _Response, seen: list[str], cap: int) -> str:
-    location = response.headers.get("location")
-    if not location:
-        raise PermanentFetchError(response.url, f"HTTP {response.status} redirect without a Location", cause="redirect")
-    try:
-        target = str(httpx.URL(response.url).join(location).copy_with(fragment=None))
-    except httpx.InvalidURL as exc:
-        raise PermanentFetchError(response.url, f"bad redirect Location {location!r}", cause="redirect") from exc
-    if target in seen:
-        raise PermanentFetchError(response.url, f"redirect loop back to {target}", cause="redirect")
-    if len(seen) > cap:
-        raise PermanentFetchError(response.url, f"more than {cap} redirects", cause="redirect")
-    return target
+    return {name: value for name, value in pairs if value and value.isascii() and value.isprintable()}
 
 
 def _against(exc: FetchError, url: str) -> FetchError:
     """`exc`, which happened at a redirect hop, reported against the URL asked for."""
+    message = f"redirected to {net.shorten(exc.url)}: {str(exc).removeprefix(f'{exc.url}: ')}"
     if isinstance(exc, TransientFetchError):
-        return TransientFetchError(url, f"redirected to {exc}", exc.retry_at, cause=exc.cause)
-    return PermanentFetchError(url, f"redirected to {exc}", cause=exc.cause)
-
-
-def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):  # our request is wrong; no retry helps
-        return PermanentFetchError(url, f"cannot send the request: {exc}", cause="invalid-url")
-    if isinstance(exc, httpx.ConnectError) and _caused_by_tls(exc):
-        # A bad certificate or handshake will not heal by retrying, and verification is never turned off.
-        return PermanentFetchError(url, f"TLS failure: {exc}", cause="tls")
-    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return TransientFetchError(url, f"connection failed ({detail})", cause="connection")
-
-
-def _caused_by_tls(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+        return TransientFetchError(url, message, exc.retry_at, cause=exc.cause)
+    return PermanentFetchError(url, message, cause=exc.cause)

@@ -1,8 +1,9 @@
 """The body half of the fetch step: which media types a fetch accepts, and reading a body under both caps.
 
 `read_body` streams the raw bytes and undoes Content-Encoding itself, so ``max_body_bytes`` (on the wire) and
-``max_decompressed_bytes`` (decoded) are both enforced chunk by chunk; `check_type` refuses what the caller
-did not ask for, by the Content-Type header before the body is read, or by sniffing when there is none.
+``max_decompressed_bytes`` (decoded) are both enforced chunk by chunk; `read_head` keeps the first bytes of a
+body that may be longer (robots.txt); `check_type` refuses what the caller did not ask for, by the Content-Type
+header before the body is read, or by sniffing when there is none.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 from scraper.config import Settings
 from scraper.errors import PermanentFetchError
 
-__all__ = ["ANY", "HTML", "XML", "Accept", "check_type", "media_type", "read_body", "sniff"]
+__all__ = ["ANY", "HTML", "XML", "Accept", "check_type", "media_type", "read_body", "read_head", "sniff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ async def read_body(url: str, response: httpx.Response, settings: Settings) -> b
     """The body, decoded, aborted as soon as it passes either cap."""
     limit = settings.max_body_bytes
     length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
+    if length.isascii() and length.isdigit() and int(length) > limit:  # "²" is a digit to str.isdigit, not to int
         raise PermanentFetchError(url, f"too large: Content-Length {length} > {limit} bytes", cause="too-large")
     inflater = _Inflater(url, response.headers.get("content-encoding"), settings.max_decompressed_bytes)
     chunks = []
@@ -101,14 +102,32 @@ async def read_body(url: str, response: httpx.Response, settings: Settings) -> b
     return b"".join(chunks)
 
 
+async def read_head(url: str, response: httpx.Response, limit: int) -> bytes:
+    """The body, decoded, if it is at most `limit` bytes; else its first `limit` bytes cut after the last newline.
+
+    The rest is never downloaded. Reading also stops after `limit` bytes on the wire, which bounds a compressed
+    stream that inflates to nothing.
+    """
+    inflater = _Inflater(url, response.headers.get("content-encoding"), limit, strict=False)
+    chunks = []
+    async for chunk in response.aiter_raw():
+        chunks.append(inflater.feed(chunk))
+        if inflater.total > limit or response.num_bytes_downloaded > limit:
+            head = b"".join(chunks)[:limit]
+            return head[: head.rfind(b"\n") + 1]  # a line cut in the middle could change its meaning: dropped
+    chunks.append(inflater.feed(b"", final=True))
+    return b"".join(chunks)
+
+
 class _Inflater:
-    """Undoes Content-Encoding chunk by chunk, never producing more than `limit` bytes: a gzip bomb stops there.
+    """Undoes Content-Encoding chunk by chunk, never inflating past `limit` bytes: a gzip bomb stops there.
 
     httpx's own decoders inflate a whole network chunk at once (a 64 KB chunk of zeros is 64 MB), hence this.
+    Past `limit`, a `strict` inflater raises 'too-large'; otherwise its caller stops feeding it (`total` tells).
     """
 
-    def __init__(self, url: str, encoding: str | None, limit: int) -> None:
-        self._url, self._limit, self._total = url, limit, 0
+    def __init__(self, url: str, encoding: str | None, limit: int, *, strict: bool = True) -> None:
+        self._url, self._limit, self._strict, self.total = url, limit, strict, 0
         self._encoding = (encoding or "identity").strip().lower()
         if self._encoding in ("gzip", "x-gzip"):
             self._zlib: zlib._Decompress | None = zlib.decompressobj(zlib.MAX_WBITS | 16)
@@ -123,19 +142,19 @@ class _Inflater:
     def feed(self, data: bytes, *, final: bool = False) -> bytes:
         """The decoded bytes of `data`; `final` flushes what the decompressor still holds."""
         out = data if self._zlib is None else self._inflate(data, final)
-        self._total += len(out)
-        if self._total > self._limit:
+        self.total += len(out)
+        if self._strict and self.total > self._limit:
             message = f"too large: decompresses past {self._limit} bytes"
             raise PermanentFetchError(self._url, message, cause="too-large")
         return out
 
     def _inflate(self, data: bytes, final: bool) -> bytes:
         assert self._zlib is not None
-        room = self._limit - self._total + 1  # one byte more than allowed tells "over the cap"
+        room = max(1, self._limit - self.total + 1)  # one byte more than allowed tells "over the cap"
         try:
             return self._zlib.flush() if final else self._zlib.decompress(data, room)
         except zlib.error as exc:
-            if self._encoding == "deflate" and self._total == 0:
+            if self._encoding == "deflate" and self.total == 0:
                 # "deflate" should be zlib-wrapped, but some servers send raw deflate (httpx tolerates it too).
                 self._encoding, self._zlib = "raw deflate", zlib.decompressobj(-zlib.MAX_WBITS)
                 return self._inflate(data, final)

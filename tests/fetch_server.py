@@ -19,6 +19,12 @@ Routes (GET):
 - ``/png``, ``/untyped/png``, ``/untyped/html``   binary and HTML, with and without Content-Type
 - ``/feed``                       an RSS feed (application/rss+xml)
 - ``/etag``                       the page with ETag and Last-Modified; 304 when either matches
+- ``/to?location=L``              302 to L, sent as its UTF-8 bytes whatever they are (an empty L: an empty header)
+- ``/raw/<name>``                 the bytes of ``RAW[name]`` written straight to the socket, then a hang-up
+- ``/tls_garbage``                over TLS: the headers and 6 of 1000 bytes, then a record that cannot be decrypted
+
+`serve` listens on 127.0.0.1, or on ``::1``, over TLS if given a context; `sni_server` only records the name a TLS
+client asks for.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -44,6 +52,33 @@ FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></chan
 ETAG = '"v1"'
 LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 DEFAULT_ROBOTS = "User-agent: *\nDisallow: /private\n"
+
+# Responses no well-behaved server sends, each one breaking HTTP/1.1 in its own way.
+RAW = {
+    "bad-length": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: abc\r\n\r\n<html>",
+    "superscript-length": b"HTTP/1.1 200 OK\r\nContent-Length: \xc2\xb2\r\n\r\n<html>",
+    "two-lengths": b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 9\r\n\r\n<html>",
+    "bad-chunk": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"zz\r\nhi\r\n0\r\n\r\n",
+    "huge-chunk": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"f" * 40
+    + b"\r\nhi",
+    "short-body": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100\r\n\r\n<html>",
+    "no-response": b"",
+    "not-http": b"hello, this is not HTTP\r\n\r\n",
+    "bad-status": b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n",
+    "no-colon": b"HTTP/1.1 200 OK\r\nthis line has no colon\r\nContent-Length: 0\r\n\r\n",
+    "nul-header": b"HTTP/1.1 200 OK\r\nX-Note: a\x00b\r\nContent-Length: 0\r\n\r\n",
+    "huge-header": b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * 300_000 + b"\r\nContent-Length: 0\r\n\r\n",
+    "status-999": b"HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+    "status-101": b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: weird\r\n\r\nxx",
+    "latin1-headers": b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=\xff\r\nX-Note: caf\xe9\r\n"
+    + b"Content-Length: 6\r\n\r\n<html>",
+    "latin1-location": b"HTTP/1.1 302 Found\r\nLocation: /\xff\xfe\x80\r\nContent-Length: 0\r\n\r\n",
+    "superscript-retry-after": b"HTTP/1.1 503 Busy\r\nRetry-After: \xc2\xb2\r\nContent-Length: 0\r\n\r\n",
+    "far-retry-after": b"HTTP/1.1 503 Busy\r\nRetry-After: Fri, 31 Dec 9999 23:59:59 -0100\r\n"
+    + b"Content-Length: 0\r\n\r\n",
+}
 
 
 @dataclass(slots=True)
@@ -66,17 +101,27 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, robots: str | int) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, robots: str | int, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6  # read by the base __init__ when it creates the socket
+        super().__init__((host, 0), Handler)
+        self.scheme = "http" if tls is None else "https"
+        if tls is not None:  # the handshake happens in accept(); a failed one is an OSError the server shrugs off
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.robots = robots
         self.log: list[Seen] = []
         self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
 
     @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
     def base(self) -> str:
-        """http://127.0.0.1:PORT"""
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        """http://127.0.0.1:PORT, or http://[::1]:PORT (https when serving TLS)"""
+        host = str(self.server_address[0])
+        return f"{self.scheme}://[{host}]:{self.port}" if ":" in host else f"{self.scheme}://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -226,6 +271,24 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(200, PAGE_BYTES, {"Content-Type": "text/html", "ETag": ETAG, "Last-Modified": LAST_MODIFIED})
 
+    def route_to(self, path: str, query: dict[str, list[str]]) -> None:
+        location = query.get("location", [""])[0].encode("utf-8", errors="surrogateescape")
+        # send_header would encode as Latin-1 and refuse the rest; a hostile server sends any bytes.
+        self.write_raw(b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n")
+
+    def route_tls_garbage(self, path: str, query: dict[str, list[str]]) -> None:
+        self.send(200, b"<html>", {"Content-Type": "text/html", "Content-Length": "1000"})
+        # A TLS application-data record of garbage written under the TLS layer: the client cannot decrypt it.
+        os.write(self.connection.fileno(), b"\x17\x03\x03\x00\x20" + b"garbage!" * 4)
+
+    def route_raw(self, path: str, query: dict[str, list[str]]) -> None:
+        self.write_raw(RAW[path.rsplit("/", 1)[1]])
+
+    def write_raw(self, response: bytes) -> None:
+        self.seen.replied = time.monotonic()
+        self.wfile.write(response)
+        self.close_connection = True
+
 
 @functools.cache
 def gzip_bomb() -> bytes:
@@ -234,9 +297,11 @@ def gzip_bomb() -> bytes:
 
 
 @contextmanager
-def serve(robots: str | int = DEFAULT_ROBOTS) -> Iterator[Server]:
-    """A running `Server` on a free port of 127.0.0.1, shut down on exit."""
-    server = Server(robots)
+def serve(
+    robots: str | int = DEFAULT_ROBOTS, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+) -> Iterator[Server]:
+    """A running `Server` on a free port of `host` (127.0.0.1 or ::1), over TLS if given; shut down on exit."""
+    server = Server(robots, host, tls)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -245,3 +310,31 @@ def serve(robots: str | int = DEFAULT_ROBOTS) -> Iterator[Server]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def sni_server() -> Iterator[tuple[int, list[str]]]:
+    """A TLS listener on 127.0.0.1 that has no certificate: it records the SNI name of each handshake, which then
+    fails. Yields (port, the names seen)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+
+    def record(connection: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        names.append(name or "")
+
+    context.sni_callback = record
+    thread = threading.Thread(target=_handshake_once, args=(listener, context), daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], names
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+
+
+def _handshake_once(listener: socket.socket, context: ssl.SSLContext) -> None:
+    with contextlib.suppress(OSError):  # the handshake fails: this server has no certificate, only a callback
+        connection, _ = listener.accept()
+        with connection, context.wrap_socket(connection, server_side=True):
+            pass

@@ -7,27 +7,37 @@ generous margins; the ones about backoff and Retry-After inject a sleep that rec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gzip
 import itertools
 import random
+import shutil
+import socket
 import ssl
+import subprocess
 import time
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from scraper.config import Settings
 from scraper.errors import FetchError, PermanentFetchError, TransientFetchError
-from scraper.fetch import ANY, HTML, XML, Accept, Fetcher, backoff_delay, parse_retry_after
-from scraper.fetch_body import sniff
+from scraper.fetch import ANY, HTML, ROBOTS_MAX_BYTES, XML, Accept, Fetcher, backoff_delay, parse_retry_after
+from scraper.fetch_body import read_head, sniff
+from scraper.fetch_transport import resolve
 from scraper.models import Page
-from tests.fetch_server import ETAG, FEED, LAST_MODIFIED, PAGE_BYTES, Server, serve
+from tests.fetch_server import ETAG, FEED, LAST_MODIFIED, PAGE_BYTES, RAW, Server, serve, sni_server
 
 T = TypeVar("T")
 
@@ -75,6 +85,9 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
 async def fetch(
     url: str,
     config: Settings = SETTINGS,
@@ -83,15 +96,24 @@ async def fetch(
     accept: Accept = HTML,
     etag: str | None = None,
     last_modified: str | None = None,
+    resolver: Resolver | None = None,
 ) -> Page:
-    async with Fetcher(config, sleep=sleep) as fetcher:
+    async with Fetcher(config, sleep=sleep, resolver=resolver or resolve) as fetcher:
         return await fetcher.fetch_page(url, accept=accept, etag=etag, last_modified=last_modified)
 
 
-def fetch_error(url: str, config: Settings = SETTINGS, *, sleep: Sleeps | None = None) -> FetchError:
+def fetch_error(
+    url: str, config: Settings = SETTINGS, *, sleep: Sleeps | None = None, resolver: Resolver | None = None
+) -> FetchError:
     with pytest.raises(FetchError) as caught:
-        run(fetch(url, config, sleep=sleep or Sleeps()))
+        run(fetch(url, config, sleep=sleep or Sleeps(), resolver=resolver))
     return caught.value
+
+
+def assert_one_line_about(error: FetchError, url: str) -> None:
+    """The error contract: reported against the URL asked for, in one line of readable length."""
+    assert error.url == url and str(error).startswith(url)
+    assert "\n" not in str(error) and "\r" not in str(error) and len(str(error)) < len(url) + 700, str(error)
 
 
 @pytest.fixture(scope="module")
@@ -646,3 +668,417 @@ def test_sniff_names_a_body_sent_without_content_type(head: bytes, expected: str
 )
 def test_every_failure_names_its_cause_for_the_stats(server: Server, path: str, cause: str) -> None:
     assert fetch_error(server.url(path), settings(max_retries=0)).cause == cause
+
+
+# --- hostile servers: nothing but a FetchError comes out ------------------------------------------------------
+
+
+LONG_HOST = "a" * 300
+
+
+@pytest.mark.parametrize(
+    ("location", "cause"),
+    [
+        ("data:text/html,<h1>hi</h1>", "invalid-url"),
+        ("mailto:editor@news.example", "invalid-url"),
+        ("javascript:alert(1)", "invalid-url"),
+        ("about:blank", "invalid-url"),
+        ("urn:isbn:0451450523", "invalid-url"),
+        ("ftp://files.example/x", "invalid-url"),
+        ("http://127.0.0.1:99999/", "invalid-url"),  # was an OverflowError from the socket layer
+        ("http://news.example:99999/", "invalid-url"),
+        ("http://127.0.0.1:0/", "invalid-url"),
+        ("http://news.example:-1/", "invalid-url"),
+        ("http://xn--/", "invalid-url"),  # was an idna.IDNAError from httpx.URL.host
+        ("http://a..b/", "invalid-url"),
+        ("http://" + "a" * 64 + ".example/", "invalid-url"),  # a label longer than 63: UnicodeError in getaddrinfo
+        (f"http://{LONG_HOST}/", "invalid-url"),
+        ("http://%zz/", "invalid-url"),
+        ("http://bad host/", "invalid-url"),
+        ("//:80/", "invalid-url"),
+        ("https://:443", "invalid-url"),
+        ("http://user:pw@/x", "invalid-url"),
+        ("http://[::1/", "redirect"),  # these four were httpx.RemoteProtocolError or IDNAError from httpx's client
+        ("http://256.1.1.1/", "redirect"),
+        ("http://[v1.x]/", "redirect"),
+        ("http://\u200b/", "redirect"),
+        ("http://\udcff/", "redirect"),  # a lone 0xff byte on the wire
+        ("http://" + "x" * 10_000, "redirect"),
+        ("", "redirect"),
+        ("http:", "redirect"),  # the same URL again: a loop
+    ],
+    ids=lambda value: repr(value)[:40],
+)
+def test_a_hostile_redirect_location_is_a_one_line_permanent_error(server: Server, location: str, cause: str) -> None:
+    url = server.url("/to?location=" + quote(location, safe="", errors="surrogateescape"))
+    error = fetch_error(url, settings(max_retries=0))
+    assert isinstance(error, PermanentFetchError) and error.cause == cause, str(error)
+    assert_one_line_about(error, url)
+
+
+@pytest.mark.parametrize(
+    ("location", "cause"),
+    [("http://[::ffff:127.0.0.1]:1/", "private-address"), ("http://0x7f.1/", "private-address")],
+)
+def test_a_redirect_to_a_disguised_loopback_address_is_refused(location: str, cause: str) -> None:
+    def redirect(request: httpx.Request) -> httpx.Response:
+        return respond(302, headers={"Location": location})
+
+    async def public(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "0x7f.1" else ["93.184.216.34"]  # what getaddrinfo answers for 0x7f.1
+
+    async def go() -> Page:
+        async with mock_fetcher(redirect, settings(allow_private=False), resolver=public) as fetcher:
+            return await fetcher.fetch_page("http://news.example/a")
+
+    with pytest.raises(PermanentFetchError) as caught:
+        run(go())
+    assert caught.value.cause == cause and "127.0.0.1" in str(caught.value)
+
+
+LOCATION_PARTS = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(
+            ["http://", "https://", "//", "ftp://", "data:", "", "HTTP://", "javascript:", "http:", "\\\\"]
+        ),
+        st.one_of(
+            st.text(max_size=15),
+            st.sampled_from(["[::1]", "[fe80::1%eth0]", "xn--", "xn--a", "a..b", "0x7f.1", "[v1.x]", "münchen.de"]),
+            st.sampled_from(["ß.de", "[::ffff:10.0.0.1]", "10.0.0.1", "news.example", "u:p@h", "@", "a" * 70]),
+        ),
+        st.one_of(st.just(""), st.integers(-10, 10**6).map(lambda port: f":{port}"), st.text(max_size=5)),
+        st.text(max_size=15),
+    ),
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=40), LOCATION_PARTS))
+def test_fetch_page_raises_only_fetch_errors_whatever_the_location(location: str) -> None:
+    def site(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/start":
+            return httpx.Response(302, headers=[(b"Location", location.encode("utf-8", errors="surrogatepass"))])
+        return respond(404) if request.url.path == "/robots.txt" else html(request)
+
+    async def public(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    async def go() -> Page:
+        async with mock_fetcher(site, settings(allow_private=False, max_retries=0), resolver=public) as fetcher:
+            return await fetcher.fetch_page("http://news.example/start")
+
+    try:
+        run(go())
+    except FetchError as error:  # anything else fails the test
+        assert_one_line_about(error, "http://news.example/start")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "cause"),
+    [
+        ("bad-length", TransientFetchError, "protocol"),
+        ("superscript-length", TransientFetchError, "protocol"),
+        ("two-lengths", TransientFetchError, "protocol"),
+        ("bad-chunk", TransientFetchError, "protocol"),
+        ("huge-chunk", TransientFetchError, "protocol"),
+        ("short-body", TransientFetchError, "protocol"),
+        ("no-response", TransientFetchError, "protocol"),
+        ("not-http", TransientFetchError, "protocol"),
+        ("bad-status", TransientFetchError, "protocol"),
+        ("no-colon", TransientFetchError, "protocol"),
+        ("nul-header", TransientFetchError, "protocol"),
+        ("huge-header", TransientFetchError, "protocol"),
+        ("status-101", TransientFetchError, "protocol"),
+        ("status-999", TransientFetchError, "http-5xx"),
+        ("superscript-retry-after", TransientFetchError, "http-5xx"),  # was a ValueError from int("²")
+        ("far-retry-after", TransientFetchError, "http-5xx"),
+        ("latin1-location", PermanentFetchError, "http-404"),  # followed, percent-encoded, to a missing page
+    ],
+)
+def test_a_malformed_response_is_a_fetch_error_with_a_cause(
+    server: Server, name: str, kind: type[FetchError], cause: str
+) -> None:
+    url = server.url(f"/raw/{name}")
+    error = fetch_error(url, settings(max_retries=0))
+    assert isinstance(error, kind) and error.cause == cause, str(error)
+    assert_one_line_about(error, url)
+    if isinstance(error, TransientFetchError) and error.retry_at is not None:
+        assert error.retry_at - datetime.now(UTC) <= timedelta(days=366)
+
+
+def test_every_malformed_response_is_covered() -> None:
+    tested = {"bad-length", "superscript-length", "two-lengths", "bad-chunk", "huge-chunk", "short-body"}
+    tested |= {"no-response", "not-http", "bad-status", "no-colon", "nul-header", "huge-header", "status-101"}
+    tested |= {"status-999", "superscript-retry-after", "far-retry-after", "latin1-location", "latin1-headers"}
+    assert tested == set(RAW)
+
+
+def test_latin1_header_bytes_are_read_not_fatal(server: Server) -> None:
+    page = run(fetch(server.url("/raw/latin1-headers")))
+    assert page.status == 200 and ("x-note", "café") in page.headers
+
+
+def test_a_content_length_that_only_looks_like_a_number_is_not_fatal() -> None:
+    def superscript(request: httpx.Request) -> httpx.Response:  # h11 refuses it on the wire; a transport may not
+        headers = [(b"Content-Type", b"text/html"), (b"Content-Length", "²".encode())]
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(PAGE_BYTES))
+
+    async def go() -> Page:
+        async with mock_fetcher(superscript, settings(respect_robots=False)) as fetcher:
+            return await fetcher.fetch_page("http://odd.example/")
+
+    assert run(go()).content == PAGE_BYTES
+
+
+@pytest.mark.parametrize("etag", ['"café"', '"a\tb"', '"a\x7fb"'])
+def test_a_validator_that_is_not_printable_ascii_is_not_sent_back(etag: str) -> None:
+    sent: list[httpx.Headers] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers)
+        return html(request)
+
+    async def go() -> Page:
+        async with mock_fetcher(record, settings(respect_robots=False)) as fetcher:
+            return await fetcher.fetch_page("http://site.example/", etag=etag)
+
+    assert run(go()).status == 200 and "if-none-match" not in sent[0]
+
+
+HTTP_DATE_LIKE = r"(Mon|Fri|Xyz), \d{2} (Jan|Dec|Foo) \d{1,5} \d\d:\d\d:\d\d ([+-]\d{4}|GMT)"
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.from_regex(HTTP_DATE_LIKE, fullmatch=True)))
+def test_parse_retry_after_never_raises_and_stays_within_a_year(value: str) -> None:
+    when = parse_retry_after(value, NOW)
+    if when is not None:
+        assert abs(when.astimezone(UTC) - NOW) <= timedelta(days=365)
+
+
+# --- robots.txt past the body cap: its first 500 KiB count (RFC 9309 §2.5) -------------------------------------
+
+
+def robots_of(size: int, *, late: str = "") -> str:
+    """Disallow /private, then comment lines up to `size` characters, then `late` (past 500 KiB if size is)."""
+    head = "User-agent: *\nDisallow: /private\n"
+    filler = "# " + "x" * 97 + "\n"
+    return head + filler * ((size - len(head)) // len(filler)) + late
+
+
+def test_a_2_mb_robots_txt_is_read_up_to_its_first_500_kib() -> None:
+    with serve(robots_of(2 * 1024 * 1024, late="Disallow: /late\n")) as big:
+        config = settings(respect_robots=True, max_retries=0)
+
+        async def three() -> list[Page | BaseException]:
+            async with Fetcher(config) as fetcher:
+                urls = [big.url("/private/x"), big.url("/page"), big.url("/late")]
+                return [*(await asyncio.gather(*(fetcher.fetch_page(u) for u in urls), return_exceptions=True))]
+
+        private, page, late = run(three())
+        assert isinstance(private, PermanentFetchError) and private.cause == "robots"
+        assert isinstance(page, Page) and page.status == 200
+        # The Disallow past 500 KiB is not read: /late is asked for (and is missing).
+        assert isinstance(late, PermanentFetchError) and late.cause == "http-404" and big.hits("/late")
+        assert big.hits("/private") == []
+
+
+def test_a_robots_txt_larger_than_max_body_bytes_still_applies() -> None:
+    config = settings(respect_robots=True, max_body_bytes=64 * 1024, max_decompressed_bytes=64 * 1024)
+    with serve(robots_of(300 * 1024)) as site:
+        error = fetch_error(site.url("/private/x"), config)
+        assert run(fetch(site.url("/page"), config)).status == 200
+        assert site.hits("/private") == []
+    assert isinstance(error, PermanentFetchError) and error.cause == "robots"
+
+
+@pytest.mark.parametrize(
+    ("body", "limit", "expected"),
+    [
+        (b"a\nb\n", 10, b"a\nb\n"),  # shorter than the limit: whole, even the last line without newline
+        (b"a\nbb", 10, b"a\nbb"),
+        (b"a\nbbbb\ncc", 6, b"a\n"),  # longer: cut after the last whole line within the limit
+        (b"a\nbbbb\ncc", 7, b"a\nbbbb\n"),
+        (b"x" * 20, 6, b""),  # no whole line at all
+    ],
+)
+def test_read_head_keeps_whole_lines_within_the_limit(body: bytes, limit: int, expected: bytes) -> None:
+    response = respond(200, body)
+    assert run(read_head("http://h.example/robots.txt", response, limit)) == expected
+
+
+def test_read_head_inflates_gzip_only_as_far_as_the_limit() -> None:
+    body = gzip.compress(b"Disallow: /x\n" * 1_000_000)  # 13 MB of text, 40 KB on the wire
+    response = respond(200, body, {"Content-Encoding": "gzip"})
+    head = run(read_head("http://h.example/robots.txt", response, ROBOTS_MAX_BYTES))
+    assert len(head) <= ROBOTS_MAX_BYTES and head.endswith(b"\n") and head.startswith(b"Disallow: /x\n")
+    assert len(head) > ROBOTS_MAX_BYTES - 20
+
+
+# --- IPv6 literals, and connections pinned to the checked address ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server6() -> Iterator[Server]:
+    """The test server on ::1; skipped only where ::1 cannot be bound."""
+    with contextlib.ExitStack() as stack:
+        try:
+            if not socket.has_ipv6:
+                raise OSError("Python built without IPv6")
+            running = stack.enter_context(serve(host="::1"))
+        except OSError as exc:
+            pytest.skip(f"cannot bind ::1: {exc}")
+        yield running
+
+
+def test_an_ipv6_literal_host_fetches_the_page_and_its_robots_txt(server6: Server) -> None:
+    assert server6.base.startswith("http://[::1]:")
+    config = settings(respect_robots=True)
+    page = run(fetch(server6.url("/page?v6"), config))
+    error = fetch_error(server6.url("/private/x"), config)
+    assert page.status == 200 and page.final_url == server6.url("/page?v6")
+    assert isinstance(error, PermanentFetchError) and error.cause == "robots"
+    assert server6.hits("/robots.txt") and server6.hits("/private") == []
+    assert server6.hits("/page?v6")[-1].headers["host"] == f"[::1]:{server6.port}"
+
+
+def test_a_resolved_name_connects_to_the_address_the_resolver_gave(server: Server) -> None:
+    asked: list[tuple[str, int]] = []
+
+    async def news_test(host: str, port: int) -> list[str]:
+        asked.append((host, port))
+        return ["127.0.0.1"]
+
+    marker = token()
+    page = run(
+        fetch(f"http://news.test:{server.port}/page?{marker}", settings(respect_robots=True), resolver=news_test)
+    )
+    assert page.status == 200 and page.content == PAGE_BYTES
+    assert server.hits(f"/page?{marker}")[-1].headers["host"] == f"news.test:{server.port}"
+    assert set(asked) == {("news.test", server.port)}  # resolved by our resolver, for the page and its robots.txt
+
+
+def test_a_name_with_two_addresses_falls_back_to_the_second(server: Server) -> None:
+    async def dual(host: str, port: int) -> list[str]:
+        return ["127.0.0.2", "127.0.0.1"]  # nothing listens on 127.0.0.2 (Linux routes all of 127/8 to loopback)
+
+    page = run(fetch(f"http://dual.test:{server.port}/page", settings(respect_robots=False), resolver=dual))
+    assert page.status == 200
+
+
+@pytest.mark.parametrize("respect_robots", [True, False])
+def test_dns_rebinding_cannot_reach_a_private_address(respect_robots: bool) -> None:
+    """The check sees a public address; a second answer, or the system's own (localhost is 127.0.0.1),
+    must never be what the connection uses."""
+    answers: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        answers.append("93.184.216.34" if not answers else "127.0.0.1")
+        return answers[-1:]
+
+    with serve() as local:
+        url = f"http://localhost:{local.port}/page"
+        config = settings(allow_private=False, respect_robots=respect_robots, timeout=0.5, max_retries=1)
+        error = fetch_error(url, config, resolver=rebinding)
+        assert local.log == []
+    assert isinstance(error, TransientFetchError) and error.cause in ("connection", "timeout"), str(error)
+    assert answers == (["93.184.216.34", "127.0.0.1"] if respect_robots else ["93.184.216.34"])
+
+
+def test_tls_names_the_host_while_connecting_to_the_pinned_address() -> None:
+    async def news_test(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    with sni_server() as (port, names):
+        error = fetch_error(f"https://news.test:{port}/", settings(respect_robots=False), resolver=news_test)
+    assert isinstance(error, PermanentFetchError) and error.cause == "tls"  # verification stays on
+    assert names == ["news.test"]
+
+
+@pytest.fixture(scope="module")
+def news_test_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    """The test server over TLS with a self-signed certificate for news.test, and that certificate."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a certificate")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=news.test"]
+    command += ["-addext", "subjectAltName=DNS:news.test", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(command, check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with serve(tls=context) as running:
+        yield running, cert
+
+
+async def loopback(host: str, port: int) -> list[str]:
+    return ["127.0.0.1"]
+
+
+def test_https_verifies_the_name_while_connecting_to_the_pinned_address(
+    news_test_tls: tuple[Server, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, cert = news_test_tls
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate, and nothing is unverified
+    page = run(fetch(f"https://news.test:{server.port}/page", resolver=loopback))
+    assert page.status == 200 and page.content == PAGE_BYTES
+    assert server.hits("/page")[-1].headers["host"] == f"news.test:{server.port}"
+    for name in ("other.test", "127.0.0.1"):  # same address, but not the name the certificate is for
+        error = fetch_error(f"https://{name}:{server.port}/page", resolver=loopback)
+        assert isinstance(error, PermanentFetchError) and error.cause == "tls" and "mismatch" in str(error)
+
+
+def test_a_tls_record_that_does_not_decrypt_mid_body_is_transient(
+    news_test_tls: tuple[Server, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, cert = news_test_tls
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    url = f"https://news.test:{server.port}/tls_garbage"
+    error = fetch_error(url, settings(max_retries=0), resolver=loopback)  # was a bare ssl.SSLError
+    assert isinstance(error, TransientFetchError) and error.cause == "connection" and "SSLError" in str(error)
+    assert_one_line_about(error, url)
+
+
+def test_a_huge_crawl_delay_pauses_the_host_instead_of_overflowing() -> None:
+    with serve("User-agent: *\nCrawl-delay: 1e308\n") as slow:
+
+        async def two() -> list[Page | BaseException]:
+            async with Fetcher(settings(respect_robots=True)) as fetcher:
+                first = await fetcher.fetch_page(slow.url("/page?1"))
+                return [first, *(await asyncio.gather(fetcher.fetch_page(slow.url("/page?2")), return_exceptions=True))]
+
+        first, second = run(two())
+    assert isinstance(first, Page)
+    assert isinstance(second, TransientFetchError) and second.cause == "host-pause"
+
+
+ROBOTS_LINE = st.one_of(
+    st.text(max_size=30),
+    st.builds(
+        "{}: {}".format,
+        st.sampled_from(["User-agent", "Disallow", "Allow", "Crawl-delay", "Request-rate", "Sitemap", "Visit-time"]),
+        st.one_of(
+            st.text(max_size=20), st.sampled_from(["*", "/", "1e308", "1e999", "-1", "nan", "1/0", "/%zz", "/["])
+        ),
+    ),
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ROBOTS_LINE, max_size=8), st.sampled_from(["/page", "/p%zz", "/p?q=%ff", "/[x]", "/%00"]))
+def test_fetch_page_raises_only_fetch_errors_whatever_robots_txt_says(lines: list[str], path: str) -> None:
+    robots = ("User-agent: *\n" + "\n".join(lines)).encode("utf-8", errors="surrogatepass")
+
+    def site(request: httpx.Request) -> httpx.Response:
+        return (
+            respond(200, robots, {"Content-Type": "text/plain"}) if request.url.path == "/robots.txt" else html(request)
+        )
+
+    async def two() -> None:
+        async with mock_fetcher(site, settings(respect_robots=True, max_retries=0)) as fetcher:
+            for url in ("http://news.example" + path, "http://news.example/second"):
+                with contextlib.suppress(FetchError):  # anything else fails the test
+                    await fetcher.fetch_page(url)
+
+    run(two())
