@@ -13,29 +13,99 @@ A config file is TOML with a ``[settings]`` table and ``[[sources]]``::
     sections = [{ url = "https://www.liputan6.com/news", links = "/read/" }]
 
 A wrong file raises `RulesError` naming the file and the key. Nothing here reads the clock or the network.
+
+Every setting is checked when `Settings` is made: each number against its range in `SETTING_RANGES` (finite,
+and small enough that ``now + timedelta(...)`` stays a valid datetime), the user agent as a header value that
+names a contact, the database as a non-empty name. A bad value raises `SettingError` (a `ValueError`), which
+`load_config` turns into a `RulesError` naming where the value came from: the file and key, the environment
+variable, or the command line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import get_type_hints
+from typing import NamedTuple, get_type_hints
 
 from scraper.errors import RulesError
 
-__all__ = ["DEFAULT_CONFIG_PATH", "Config", "Section", "Settings", "Source", "load_config"]
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "SETTING_RANGES",
+    "Config",
+    "Section",
+    "SettingError",
+    "Settings",
+    "Source",
+    "load_config",
+]
 
 DEFAULT_CONFIG_PATH = Path("scraper.toml")
 ENV_PREFIX = "SCRAPER_"
 
+DAY = 86400.0
+TEN_YEARS = 3650 * DAY  # the longest duration any setting takes: now + 10 years is still a datetime (< 9999)
+GIB = 1024**3
+MAX_USER_AGENT = 512  # characters; servers refuse longer request headers, and no contact needs more
+
+
+class Bound(NamedTuple):
+    """The numbers a setting may take, inclusive, and the unit an error message names."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def describe(self, *, whole: bool) -> str:
+        """What an error message says is allowed: 'a number from 0 to 86400 seconds'."""
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{'a whole number' if whole else 'a number'} from {_num(self.low)} to {_num(self.high)}{unit}"
+
+
+# Rules as data: every numeric setting and its range. The ceilings are what a crawl could sensibly want, and keep
+# the arithmetic done with them safe: durations stay within datetime, 2**attempts within a float, sizes within memory.
+SETTING_RANGES: Mapping[str, Bound] = {
+    "delay": Bound(0, DAY, "seconds"),
+    "concurrency": Bound(1, 1024),
+    "timeout": Bound(0.001, DAY, "seconds"),  # 0 would time every request out at once
+    "max_redirects": Bound(0, 50),
+    "max_retries": Bound(0, 100),
+    "backoff_base": Bound(0, DAY, "seconds"),
+    "backoff_max": Bound(0, TEN_YEARS, "seconds"),
+    "max_retry_wait": Bound(0, DAY, "seconds"),
+    "max_body_bytes": Bound(1, GIB, "bytes"),
+    "max_decompressed_bytes": Bound(1, 4 * GIB, "bytes"),
+    "robots_ttl": Bound(0, TEN_YEARS, "seconds"),
+    "max_age_days": Bound(0, TEN_YEARS / DAY, "days"),
+    "max_urls_per_source": Bound(1, 1_000_000),
+    "max_attempts": Bound(1, 1000),  # the cross-run backoff doubles per attempt: 2**1000 is still a float
+    "lock_ttl": Bound(0.001, TEN_YEARS, "seconds"),
+    "workers": Bound(0, 256),
+    "recheck_hours": Bound(0, TEN_YEARS / 3600, "hours"),
+}
+
+
+class SettingError(ValueError):
+    """A setting out of its range or malformed; `.name` is the field, and the message names it and what is allowed."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name} {message}")
+        self.name = name
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every tunable of a crawl, with its polite default (Scrapy's habit: all defaults in one place)."""
+    """Every tunable of a crawl, with its polite default (Scrapy's habit: all defaults in one place).
+
+    Made only valid: each number within its `SETTING_RANGES` bound, else `SettingError` naming the field and range.
+    """
 
     user_agent: str = "scraper/0.1 (+mailto:scraper@example.org)"
     delay: float = 1.0  # seconds between requests to one host; robots Crawl-delay wins if larger
@@ -61,28 +131,47 @@ class Settings:
     recheck_hours: float = 0.0  # re-fetch stored articles (conditional GET) last checked this long ago; 0: never
 
     def __post_init__(self) -> None:
-        for name in (
-            "delay",
-            "timeout",
-            "backoff_base",
-            "backoff_max",
-            "max_retry_wait",
-            "recheck_hours",
-            "robots_ttl",
-            "max_age_days",
-            "lock_ttl",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        for name in ("concurrency", "max_body_bytes", "max_decompressed_bytes", "max_urls_per_source", "max_attempts"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
-        if self.workers < 0:
-            raise ValueError("workers must be >= 0 (0: one per CPU core)")
-        if self.lock_ttl <= 0:
-            raise ValueError("lock_ttl must be > 0")
-        if "(" not in self.user_agent or not any(c in self.user_agent for c in "@/"):
-            raise ValueError("user_agent must name a contact, e.g. 'scraper/0.1 (+mailto:you@example.org)'")
+        for name, bound in SETTING_RANGES.items():
+            _check_number(name, getattr(self, name), bound, whole=_SETTING_TYPES[name] is int)
+        _check_user_agent(self.user_agent)
+        if not self.db.strip() or not self.db.isprintable():
+            raise SettingError("db", f"must name a database (a path or a URL), not {reprlib.repr(self.db)}")
+
+
+def _check_number(name: str, value: object, bound: Bound, *, whole: bool) -> None:
+    """SettingError unless `value` is a finite number (an int if `whole`) within `bound`."""
+    kinds = int if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not _within(value, bound):
+        raise SettingError(name, f"must be {bound.describe(whole=whole)}, not {_shown(value)}")
+
+
+def _within(value: float, bound: Bound) -> bool:
+    # nan fails every comparison and inf fails the ceiling already; isfinite says so outright, whatever the bounds
+    return (not isinstance(value, float) or math.isfinite(value)) and bound.low <= value <= bound.high
+
+
+def _check_user_agent(agent: str) -> None:
+    """SettingError unless `agent` is a valid header value (printable ASCII, no CR/LF/NUL/TAB, no edge spaces: httpx
+    refuses the rest on every request) of at most MAX_USER_AGENT characters that names a contact."""
+    header_safe = agent.isascii() and agent.isprintable() and agent == agent.strip()
+    if not header_safe or len(agent) > MAX_USER_AGENT:
+        raise SettingError(
+            "user_agent",
+            f"must be printable ASCII without control characters or edge spaces, at most {MAX_USER_AGENT} "
+            f"characters, not {_shown(agent)}",
+        )
+    if "(" not in agent or not any(c in agent for c in "@/"):
+        raise SettingError("user_agent", "must name a contact, e.g. 'scraper/0.1 (+mailto:you@example.org)'")
+
+
+def _num(value: float) -> str:
+    """A bound as people write it: 86400, not 86400.0; 0.001 as it is."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _shown(value: object) -> str:
+    """`value` for a one-line message: repr, shortened (a 400-digit number or a 10 kB string stays readable)."""
+    return reprlib.repr(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,29 +203,46 @@ class Config:
 _SETTING_TYPES: dict[str, type] = {f.name: get_type_hints(Settings)[f.name] for f in dataclasses.fields(Settings)}
 
 
+class _Given(NamedTuple):
+    """A setting's value and where it was given: the file and its key, an environment variable, or a flag."""
+
+    value: object
+    where: str
+    key: str
+
+
 def load_config(
     path: Path | str | None = None,
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, object] | None = None,
 ) -> Config:
-    """Defaults < the TOML file at `path` (if given) < SCRAPER_* variables in `env` < `overrides`."""
+    """Defaults < the TOML file at `path` (if given) < SCRAPER_* variables in `env` < `overrides` (None: not given).
+
+    A wrong value raises `RulesError` naming where it was given (file and key, variable, or command line).
+    """
     data: dict[str, object] = _read_toml(Path(path)) if path is not None else {}
     where = str(path) if path is not None else "<defaults>"
     unknown = set(data) - {"settings", "sources"}
     if unknown:
         raise RulesError(where, sorted(unknown)[0], "unknown section (expected [settings] and [[sources]])")
-    values = _settings_from_table(where, data.get("settings", {}))
-    values.update(_settings_from_env(env or {}))
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = _coerce("<command line>", key, value)
-    try:
-        settings = Settings(**values)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise RulesError(where, "settings", str(exc)) from exc
+    given = _settings_from_table(where, data.get("settings", {}))
+    given.update(_settings_from_env(env or {}))
+    given.update(_settings_from_flags(overrides or {}))
+    settings = _settings(given, where)
     sources = _sources(where, data.get("sources", []))
     return Config(settings=settings, sources=sources, path=str(path) if path is not None else None)
+
+
+def _settings(given: Mapping[str, _Given], where: str) -> Settings:
+    """`Settings` of the `given` values; a refused one is a RulesError naming where it was given."""
+    try:
+        return Settings(**{name: g.value for name, g in given.items()})  # type: ignore[arg-type]
+    except SettingError as exc:
+        origin = given.get(exc.name)
+        if origin is None:  # a default refused: only a wrong SETTING_RANGES does that
+            raise RulesError(where, "settings", str(exc)) from exc
+        raise RulesError(origin.where, origin.key, str(exc)) from exc
 
 
 def _read_toml(path: Path) -> dict[str, object]:
@@ -150,19 +256,29 @@ def _read_toml(path: Path) -> dict[str, object]:
         raise RulesError(str(path), "", f"invalid TOML: {exc}") from exc
 
 
-def _settings_from_table(where: str, table: object) -> dict[str, object]:
+def _settings_from_table(where: str, table: object) -> dict[str, _Given]:
     if not isinstance(table, dict):
         raise RulesError(where, "settings", "must be a table")
-    return {key: _coerce(where, f"settings.{key}", value, name=key) for key, value in table.items()}
+    return {
+        name: _Given(_coerce(where, f"settings.{name}", value, name=name), where, f"settings.{name}")
+        for name, value in table.items()
+    }
 
 
-def _settings_from_env(env: Mapping[str, str]) -> dict[str, object]:
-    out: dict[str, object] = {}
+def _settings_from_env(env: Mapping[str, str]) -> dict[str, _Given]:
+    out: dict[str, _Given] = {}
     for var, raw in env.items():
         if var.startswith(ENV_PREFIX) and var[len(ENV_PREFIX) :].lower() in _SETTING_TYPES:
             name = var[len(ENV_PREFIX) :].lower()
-            out[name] = _coerce("environment", var, raw, name=name)
+            out[name] = _Given(_coerce("environment", var, raw, name=name), "environment", var)
     return out
+
+
+def _settings_from_flags(overrides: Mapping[str, object]) -> dict[str, _Given]:
+    """The `overrides` given (not None), each named as its flag: setting `max_retries` is `--max-retries`."""
+    where, given = "<command line>", {k: v for k, v in overrides.items() if v is not None}
+    flags = {k: "--" + k.replace("_", "-") for k in given}
+    return {k: _Given(_coerce(where, flags[k], v, name=k), where, flags[k]) for k, v in given.items()}
 
 
 def _coerce(where: str, key: str, value: object, *, name: str | None = None) -> object:
@@ -174,7 +290,9 @@ def _coerce(where: str, key: str, value: object, *, name: str | None = None) -> 
     if isinstance(value, str) and kind is not str:
         return _parse(where, key, value, kind)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        with suppress(OverflowError):  # too big for a float: kept whole, for Settings to refuse with its range
+            return float(value)
+        return value
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise RulesError(where, key, f"must be {kind.__name__}, not {type(value).__name__}")
     return value
@@ -191,7 +309,7 @@ def _parse(where: str, key: str, raw: str, kind: type) -> object:
     try:
         return kind(text)
     except ValueError as exc:
-        raise RulesError(where, key, f"must be {kind.__name__}, not {raw!r}") from exc
+        raise RulesError(where, key, f"must be {kind.__name__}, not {_shown(raw)}") from exc
 
 
 URL = re.compile(r"^https?://[^\s/]+")

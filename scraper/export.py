@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from scraper.store import Store
 from scraper.store.records import RunRecord, SiteStats, StoredArticle
 
-__all__ = ["CSV_FIELDS", "export_rows", "parse_since", "stats_report", "write_csv", "write_jsonl"]
+__all__ = ["CSV_FIELDS", "FORMULA_STARTS", "export_rows", "parse_since", "stats_report", "write_csv", "write_jsonl"]
 
 CSV_FIELDS = (
     "url",
@@ -29,6 +29,8 @@ CSV_FIELDS = (
     "rules_version",
     "removed_count",
 )
+# What a spreadsheet reads as the start of a formula (OWASP's CSV injection list); a CSV cell starting so is quoted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_rows(store: Store, *, site: str | None = None, since: datetime | None = None) -> Iterator[dict[str, object]]:
@@ -60,18 +62,36 @@ def write_jsonl(rows: Iterator[dict[str, object]], out: TextIO) -> int:
 
 
 def write_csv(rows: Iterator[dict[str, object]], out: TextIO) -> int:
-    """Rows as CSV with a header: lists joined with '; ', removals as a count; how many."""
+    """Rows as CSV with a header: lists joined with '; ', removals as a count; how many.
+
+    Text that a spreadsheet would run as a formula (a cell starting with =, +, -, @, TAB or CR: CSV injection,
+    https://owasp.org/www-community/attacks/CSV_Injection) gets a leading single quote, so a title such as
+    ``=HYPERLINK("http://evil","x")`` is shown as text. The rest of the value is kept as it is; strip that one
+    quote to get the stored value back. Only text cells change (`removed_count` is a number); JSON lines are
+    written raw, since no spreadsheet reads them.
+    """
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     count = 0
     for row in rows:
-        tags = row.get("tags")
-        removed = row.get("removed")
-        flat = dict(row, tags="; ".join(tags) if isinstance(tags, list) else "")
-        flat["removed_count"] = len(removed) if isinstance(removed, list) else 0
-        writer.writerow(flat)
+        writer.writerow(_csv_row(row))
         count += 1
     return count
+
+
+def _csv_row(row: dict[str, object]) -> dict[str, object]:
+    """An export row flattened for CSV, every text cell made inert for spreadsheets."""
+    tags, removed = row.get("tags"), row.get("removed")
+    flat = dict(row, tags="; ".join(tags) if isinstance(tags, list) else "")
+    flat["removed_count"] = len(removed) if isinstance(removed, list) else 0
+    return {key: _inert(value) for key, value in flat.items()}
+
+
+def _inert(value: object) -> object:
+    """`value` with a leading quote if it is text a spreadsheet would read as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def parse_since(text: str) -> datetime:

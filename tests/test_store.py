@@ -380,6 +380,57 @@ def test_calls_about_an_unknown_url_raise_and_store_nothing(store: Store, db_nam
     assert list(store.iter_articles()) == [] and list(store.iter_pages()) == []
 
 
+def test_reset_failed_makes_failed_and_retrying_urls_new_and_due_now(store: Store) -> None:
+    add(store, 1, 2, 3, 4)
+    store.record_failure(url(1), cause="http-404", message="404 Not Found", retry_at=None, permanent=True, now=T0)
+    for minute in (1, 2):
+        store.record_failure(url(2), cause="timeout", message="t", retry_at=at(60), permanent=False, now=at(minute))
+    save(store, url(3), when=at(3))
+    assert store.reset_failed(site=None, cause=None, now=at(5)) == 2
+    one, two = state(store, url(1)), state(store, url(2))
+    assert (one.status, one.attempts, one.last_cause, one.last_error) == ("new", 0, "http-404", "404 Not Found")
+    assert (two.status, two.attempts, two.last_cause) == ("new", 0, "timeout")  # the cause stays as the record
+    assert state(store, url(3)).status == "done" and state(store, url(4)).status == "new"
+    assert [e.url for e in store.due_urls(at(4), limit=10)] == [url(4)]  # due at the reset, not before
+    assert [e.url for e in store.due_urls(at(5), limit=10)] == [url(4), url(1), url(2)]  # not at(60)
+    assert store.reset_failed(site=None, cause=None, now=at(6)) == 0  # nothing failed is left
+
+
+def test_reset_urls_are_no_longer_counted_as_failures(store: Store) -> None:
+    add(store, 1)
+    store.record_failure(url(1), cause="timeout", message="t", retry_at=at(9), permanent=False, now=T0)
+    store.reset_failed(site=SITE, cause=None, now=at(1))
+    [stats] = store.site_stats()
+    assert (stats.pending, stats.failures) == (1, {})
+    store.record_failure(url(1), cause="reset", message="connection reset", retry_at=None, permanent=False, now=at(2))
+    entry = state(store, url(1))
+    assert (entry.status, entry.attempts, entry.last_cause) == ("retry", 1, "reset")  # counting starts again
+
+
+def test_reset_failed_filters_by_site_and_cause(store: Store) -> None:
+    other = "other.example"
+    add(store, 1, 2, 3)
+    add(store, 7, site=other)
+    fail = {url(1): ("http-404", True), url(2): ("timeout", False), url(3): ("timeout", True)}
+    for address, (cause, permanent) in {**fail, url(7, other): ("timeout", False)}.items():
+        store.record_failure(address, cause=cause, message=cause, retry_at=at(60), permanent=permanent, now=T0)
+    assert store.reset_failed(site=SITE, cause="timeout", now=at(1)) == 2
+    assert [state(store, url(n)).status for n in (1, 2, 3)] == ["failed", "new", "new"]
+    assert state(store, url(7, other)).status == "retry"
+    assert store.reset_failed(site=None, cause="http-404", now=at(1)) == 1
+    assert store.reset_failed(site="nowhere.example", cause=None, now=at(1)) == 0
+    assert store.reset_failed(site=other, cause=None, now=at(1)) == 1
+    assert all(state(store, a).status == "new" for a in (url(1), url(2), url(3), url(7, other)))
+
+
+def test_reset_failed_at_a_naive_time_is_refused_and_changes_nothing(store: Store) -> None:
+    add(store, 1)
+    store.record_failure(url(1), cause="http-404", message="404", retry_at=None, permanent=True, now=T0)
+    with pytest.raises(ValueError, match="naive"):
+        store.reset_failed(site=None, cause=None, now=datetime(2025, 3, 1, 9, 0))
+    assert state(store, url(1)).status == "failed"
+
+
 # -- pages and articles
 
 

@@ -8,6 +8,7 @@
 ...         store.save_result(entry.url, page, article, canonical_url=..., rules_version=..., now=now)
 ...         store.record_unchanged(entry.url, now)   # 304
 ...         store.record_failure(entry.url, cause=..., message=..., retry_at=..., permanent=..., now=now)
+...     store.reset_failed(site=None, cause="timeout", now=now)   # give failed URLs another chance
 
 Contract, for every backend (tests/test_store.py runs the same suite on each):
 
@@ -118,6 +119,10 @@ class Store(Protocol):
         page: Page | None = None,
     ) -> None:
         """attempts + 1, cause and message kept; `failed` if permanent, else `retry` at `retry_at` (or now)."""
+
+    def reset_failed(self, *, site: str | None, cause: str | None, now: datetime) -> int:
+        """`failed` and `retry` URLs (only `site`'s, only those whose last cause is `cause`, when given) back to
+        `new` with no attempts, due at `now`; last cause and error stay as the record; how many were reset."""
 
     def resource_state(self, url: str) -> ResourceState | None:
         """What the discovery input `url` (feed, sitemap, robots.txt, section page) answered when last read:

@@ -227,6 +227,15 @@ class SQLStore(ABC, Generic[C]):
             if page_row is not None:
                 self._run(conn, "upsert_page", page_row)
 
+    def reset_failed(self, *, site: str | None, cause: str | None, now: datetime) -> int:
+        """Another chance for failed URLs: `failed` and `retry` ones become `new` with no attempts, due at `now`,
+        so the next run fetches them. Only `site`'s and only those whose last cause is `cause`, when given. Their
+        last cause and error stay as the record of why they had failed, until the next attempt replaces or clears
+        them. Returns how many URLs were reset."""
+        params = {"site": site, "cause": cause, "now": self._time(now)}
+        with self._unit("reset_failed") as conn:
+            return self._run(conn, "reset_failed", params).rowcount
+
     # -- results
 
     def save_result(

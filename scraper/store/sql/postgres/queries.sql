@@ -78,6 +78,15 @@ SET status = %(status)s, attempts = attempts + 1,
     last_cause = %(cause)s, last_error = %(message)s, checked_at = %(now)s
 WHERE url = %(url)s;
 
+-- name: reset_failed
+-- Failed and retrying URLs back to new, due at now with no attempts counted, so the next run fetches them.
+-- last_cause and last_error stay, as the record of why they had failed, until the next attempt replaces them.
+UPDATE frontier
+SET status = 'new', attempts = 0, next_attempt_at = %(now)s
+WHERE status IN ('failed', 'retry')
+  AND (%(site)s::text IS NULL OR site = %(site)s::text)
+  AND (%(cause)s::text IS NULL OR last_cause = %(cause)s::text);
+
 -- name: upsert_page
 INSERT INTO pages (url, requested_url, final_url, status, content_type, etag, last_modified, headers, body,
                    body_size, fetched_at)

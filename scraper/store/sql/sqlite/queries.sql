@@ -57,6 +57,15 @@ SET status = :status, attempts = attempts + 1, next_attempt_at = coalesce(:retry
     last_cause = :cause, last_error = :message, checked_at = :now
 WHERE url = :url;
 
+-- name: reset_failed
+-- Failed and retrying URLs back to new, due at :now with no attempts counted, so the next run fetches them.
+-- last_cause and last_error stay, as the record of why they had failed, until the next attempt replaces them.
+UPDATE frontier
+SET status = 'new', attempts = 0, next_attempt_at = :now
+WHERE status IN ('failed', 'retry')
+  AND (:site IS NULL OR site = :site)
+  AND (:cause IS NULL OR last_cause = :cause);
+
 -- name: upsert_page
 INSERT INTO pages (url, requested_url, final_url, status, content_type, etag, last_modified, headers, body,
                    body_size, fetched_at)
