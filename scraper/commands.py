@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
     app.command("reprocess")(reprocess_command)
     app.command("stats")(stats_command)
     app.command("schedule")(schedule_command)
+    app.command("reset")(reset_command)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -251,6 +252,36 @@ def stats_command(db: DbOpt = None, json_out: JsonOpt = False) -> None:
     for run in report["runs"]:
         state = f"finished {run['finished_at']}" if run["finished_at"] else "unfinished"
         typer.echo(f"run {run['id']}: started {run['started_at']}, {state}")
+
+
+def reset_command(
+    db: DbOpt = None,
+    site: Annotated[str | None, typer.Option(help="Only this site's URLs (host, e.g. liputan6.com).")] = None,
+    cause: Annotated[
+        str | None, typer.Option(help="Only URLs whose last failure had this cause, as `stats` lists (e.g. timeout).")
+    ] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Reset every failed URL of every site (needed without a filter).")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Give failed and retrying URLs another chance: status new, attempts 0, due now, so the next run fetches them.
+    Their last cause and error are kept for the record until that attempt."""
+    if site is None and cause is None and not all_failed:
+        # a bare `reset` would also undo every 404 and robots refusal: resetting all of them is asked for by name
+        fail("reset: choose URLs with --site and/or --cause, or give --all-failed to reset every one", EXIT_CONFIG)
+    cfg = _config(None, db)
+    with _store(cfg.settings.db) as store:
+        try:
+            count = store.reset_failed(site=site, cause=cause, now=utcnow())
+        except ScraperError as exc:
+            fail(str(exc))
+    typer.echo(json.dumps({"reset": count}) if json_out else _reset_summary(count, site, cause))
+
+
+def _reset_summary(count: int, site: str | None, cause: str | None) -> str:
+    scope = ", ".join(f"{k} {v}" for k, v in (("site", site), ("cause", cause)) if v is not None) or "every site"
+    return f"reset {count} failed URLs ({scope}): due at the next run"
 
 
 def parse_interval(text: str) -> timedelta:

@@ -20,7 +20,9 @@ from typer.testing import CliRunner
 
 from scraper.cli import app
 from scraper.commands import parse_interval
+from scraper.models import Link
 from scraper.store import open_store
+from scraper.urls import normalize_url
 from tests.site_server import Route, Site, article_html, serve
 
 P1 = "Harga beras di pasar induk naik untuk ketiga kalinya bulan ini, menurut para pedagang setempat."
@@ -156,7 +158,7 @@ def test_parse_interval_rejects(text: str) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("run", "fetch", "export", "reprocess", "stats", "schedule"):
+    for command in ("run", "fetch", "export", "reprocess", "stats", "schedule", "reset"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.stdout
 
@@ -214,3 +216,117 @@ def test_stats_as_a_table(site: Site, tmp_path: Path) -> None:
     assert code == 0 and lines[0].split()[:4] == ["site", "urls", "pending", "articles"]
     assert lines[1].split()[:4] == ["127.0.0.1", "3", "0", "3"]
     assert lines[2].startswith("run 1: started ") and "finished" in lines[2]
+
+
+# -- a bad setting from any source: one line, exit 2, no traceback
+
+
+def empty_config(tmp_path: Path, text: str = "") -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "toml", "named"),
+    [
+        (["--delay", "nan"], {}, "", "<command line>: --delay: delay must be"),
+        (["--delay", "inf"], {}, "", "<command line>: --delay: delay must be"),
+        (["--concurrency", "99999999999999999999"], {}, "", "--concurrency: concurrency must be"),
+        ([], {"SCRAPER_DELAY": "nan"}, "", "environment: SCRAPER_DELAY: delay must be"),
+        ([], {"SCRAPER_DELAY": "inf"}, "", "environment: SCRAPER_DELAY: delay must be"),
+        ([], {"SCRAPER_MAX_ATTEMPTS": "99999999999999999999"}, "", "SCRAPER_MAX_ATTEMPTS: max_attempts must be"),
+        ([], {"SCRAPER_USER_AGENT": "bot (+mailto:a@b.example)\r\nX: 1"}, "", "SCRAPER_USER_AGENT: user_agent"),
+        ([], {}, "[settings]\ndelay = nan\n", "settings.delay: delay must be"),
+        ([], {}, "[settings]\ndelay = inf\n", "settings.delay: delay must be"),
+        ([], {}, "[settings]\nlock_ttl = 1e300\n", "settings.lock_ttl: lock_ttl must be"),
+        (["--db", ""], {}, "", "<command line>: --db: db must name a database"),
+    ],
+)
+def test_a_bad_setting_from_flag_env_or_file_exits_2_with_one_line(
+    tmp_path: Path, flags: list[str], env: dict[str, str], toml: str, named: str
+) -> None:
+    cfg = empty_config(tmp_path, toml)
+    result = runner.invoke(app, ["run", "--config", str(cfg), "--db", str(tmp_path / "x.db"), *flags], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("scraper: ") and result.stderr.count("\n") == 1, result.stderr
+    assert named in result.stderr and result.stdout == ""
+    assert not (tmp_path / "x.db").exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(("flags", "env"), [(["--delay", "nan"], {}), ([], {"SCRAPER_BACKOFF_MAX": "inf"})])
+def test_a_bad_setting_in_a_real_process_is_one_line_without_a_traceback(
+    tmp_path: Path, flags: list[str], env: dict[str, str]
+) -> None:
+    scraper_bin = str(Path(sys.executable).parent / "scraper")
+    args = [scraper_bin, "run", "--config", str(empty_config(tmp_path)), "--db", str(tmp_path / "x.db"), *flags]
+    done = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr and "must be a number" in done.stderr
+
+
+# -- reset
+
+
+def test_reset_gives_failed_urls_to_the_next_run(site: Site, tmp_path: Path) -> None:
+    cfg, db = write_config(tmp_path, site), str(tmp_path / "x.db")
+    given_up = normalize_url(site.url("/read/0/berita"))
+    with open_store(db) as store:
+        now = datetime.now(UTC)
+        store.add_links([Link(given_up)], "127.0.0.1", now)
+        store.record_failure(given_up, cause="timeout", message="t", retry_at=None, permanent=True, now=now)
+    assert invoke("run", "--config", str(cfg), "--db", db)[0] == 0
+    assert _count(db, "articles") == 2  # the given-up URL is not fetched again by itself
+
+    code, out, _ = invoke("reset", "--db", db, "--cause", "timeout")
+    assert code == 0 and out == "reset 1 failed URLs (cause timeout): due at the next run\n"
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT status, attempts, last_cause FROM frontier WHERE url = ?", (given_up,)).fetchone()
+    assert row == ("new", 0, "timeout")
+    assert invoke("run", "--config", str(cfg), "--db", db)[0] == 0
+    assert _count(db, "articles") == 3
+
+
+def _failed_frontier(db: str) -> None:
+    """Four URLs: given up on a 404, given up on a timeout, retrying on a timeout (another site), and new."""
+    now = datetime.now(UTC)
+    with open_store(db) as store:
+        for n, host, cause, permanent in (
+            (1, "a.example", "http-404", True),
+            (2, "a.example", "timeout", True),
+            (3, "b.example", "timeout", False),
+            (4, "a.example", None, False),
+        ):
+            address = f"https://{host}/read/{n}"
+            store.add_links([Link(address)], host, now)
+            if cause is not None:
+                store.record_failure(address, cause=cause, message=cause, retry_at=None, permanent=permanent, now=now)
+
+
+def _statuses(db: str) -> dict[str, tuple[str, int]]:
+    with sqlite3.connect(db) as conn:
+        found = conn.execute("SELECT url, status, attempts FROM frontier").fetchall()
+    return {url.rsplit("/", 1)[1]: (status, attempts) for url, status, attempts in found}
+
+
+def test_reset_filters_by_site_and_cause_and_prints_json(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    _failed_frontier(db)
+    code, out, _ = invoke("reset", "--db", db, "--site", "a.example", "--cause", "timeout", "--json")
+    assert code == 0 and json.loads(out) == {"reset": 1}
+    assert _statuses(db) == {"1": ("failed", 1), "2": ("new", 0), "3": ("retry", 1), "4": ("new", 0)}
+    code, out, _ = invoke("reset", "--db", db, "--site", "b.example")
+    assert code == 0 and out.startswith("reset 1 failed URLs (site b.example)")
+    code, out, _ = invoke("reset", "--db", db, "--all-failed")
+    assert code == 0 and out.startswith("reset 1 failed URLs (every site)")
+    assert {status for status, _ in _statuses(db).values()} == {"new"}
+
+
+def test_reset_without_a_filter_asks_for_all_failed_and_changes_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    _failed_frontier(db)
+    before = _statuses(db)
+    code, out, err = invoke("reset", "--db", db)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--all-failed" in err
+    assert _statuses(db) == before
