@@ -88,6 +88,8 @@ SETTING_RANGES: Mapping[str, Bound] = {
     "max_attempts": Bound(1, 1000),  # the cross-run backoff doubles per attempt: 2**1000 is still a float
     "lock_ttl": Bound(0.001, TEN_YEARS, "seconds"),
     "workers": Bound(0, 256),
+    "clean_timeout": Bound(0.1, DAY, "seconds"),
+    "worker_memory_mb": Bound(0, 1024 * 1024, "MiB"),
     "recheck_hours": Bound(0, TEN_YEARS / 3600, "hours"),
 }
 
@@ -127,7 +129,9 @@ class Settings:
     keep_raw: bool = True  # keep the raw HTML so pages can be re-cleaned when rules improve
     db: str = "scraper.db"
     lock_ttl: float = 3600.0  # seconds before a crashed run's lock expires
-    workers: int = 0  # cleaning processes; 0: one per CPU core; 1: a thread of the crawling process
+    workers: int = 0  # cleaning processes; 0: one per CPU core
+    clean_timeout: float = 60.0  # seconds one page may take to clean; then its worker is killed (cause 'timeout')
+    worker_memory_mb: int = 2048  # address-space cap of a cleaning process (0: none); past it: cause 'crash'
     recheck_hours: float = 0.0  # re-fetch stored articles (conditional GET) last checked this long ago; 0: never
 
     def __post_init__(self) -> None:

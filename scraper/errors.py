@@ -7,7 +7,7 @@
     │   ├── TransientFetchError   timeout, connection reset, 429, 5xx: retried later, with .retry_at
     │   └── PermanentFetchError   404/410, robots disallow, not HTML, too large, TLS failure
     ├── DiscoveryError (.source)  a feed or sitemap that cannot be read, a URL that is not http(s)
-    ├── ExtractError (.url)       nothing article-like in the page, or input that is not a page
+    ├── ExtractError (.url)       nothing article-like in the page, not a page, or its cleaning timed out or crashed
     ├── RulesError (.path, .key)  a rules or config file is wrong
     ├── StoreError                the database refused
     └── LockedError (.holder)     another run holds the run lock
@@ -33,7 +33,23 @@ __all__ = [
 
 
 class ScraperError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    Every subclass pickles (it crosses the boundary of the cleaning worker processes): the default pickling
+    of an exception calls ``cls(*self.args)``, which the subclasses' own ``__init__`` signatures refuse, so an
+    error is rebuilt from its class, its message and its attributes instead.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls: type[ScraperError], args: tuple[object, ...], state: dict[str, object]) -> ScraperError:
+    """An error as it was pickled, without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class FetchError(ScraperError):
@@ -67,12 +83,17 @@ class DiscoveryError(ScraperError):
 
 
 class ExtractError(ScraperError):
-    """The input holds no article, or is not a page at all."""
+    """The input holds no article, or is not a page at all; or cleaning it failed in its worker process.
 
-    def __init__(self, source: str | None, message: str) -> None:
+    `.cause`: 'extract' (no article), 'timeout' (the cleaning took too long), 'crash' (the worker died under
+    the page: segfault, out of memory) or 'bug' (the cleaner raised something that is not a ScraperError).
+    """
+
+    def __init__(self, source: str | None, message: str, *, cause: str = "extract") -> None:
         super().__init__(f"{source or '<input>'}: {message}")
         self.url = source
         self.reason = message
+        self.cause = cause
 
 
 class RulesError(ScraperError):

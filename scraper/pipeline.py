@@ -1,7 +1,11 @@
 """The one orchestrator: discover -> fetch -> clean -> store, one pass at a time.
 
 This is the only module that catches `ScraperError` per URL: every failure becomes a row in the store
-(the frontier's last cause and error) and a count in the run's stats, and the run goes on.
+(the frontier's last cause and error) and a count in the run's stats, and the run goes on. It is also the one
+boundary, per URL and per source, for exceptions nobody meant (cause 'bug', logged with its traceback): a bug
+met on one page costs that page, never the run. Cleaning runs in worker processes (`scraper.workers`), so a page
+that hangs or crashes its cleaner costs that page too. The pass holds the run lock (`scraper.runlock`) on a timer
+and stops if it loses it; cancelled (SIGINT, SIGTERM), it records the run as stopped and releases the lock.
 """
 
 from __future__ import annotations
@@ -9,14 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import multiprocessing
 import os
-import socket
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -30,15 +30,18 @@ from scraper.errors import (
     FetchError,
     LockedError,
     ScraperError,
+    StoreError,
     TransientFetchError,
 )
 from scraper.fetch import Fetcher
 from scraper.metadata import host_of
 from scraper.models import Article, Link, Page
 from scraper.rules import RuleBook, default_rulebook
+from scraper.runlock import RUN_LOCK, acquire_run_lock, keep_run_lock, owner_name
 from scraper.store import Store
 from scraper.store.records import FrontierEntry, ResourceState
 from scraper.urls import normalize_url, same_site
+from scraper.workers import CleanFn, CleaningPool
 
 __all__ = ["Clock", "Progress", "RunReport", "clean_page", "failure_cause", "reprocess", "run_pass", "utcnow"]
 
@@ -46,10 +49,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
-RUN_LOCK = "run"
-LOCK_POLL_SECONDS = 5.0
 MAX_SITEMAP_DEPTH = 2  # robots.txt -> index -> urlset
-LOG_EVERY = 50  # URLs between progress log lines (and lock refreshes)
+LOG_EVERY = 50  # URLs between progress log lines
 
 
 def utcnow() -> datetime:
@@ -84,12 +85,10 @@ class RunReport:
 
 
 def failure_cause(exc: ScraperError) -> str:
-    """A short cause for stats: the fetch error's own ('http-404', 'timeout', 'robots', ...), 'extract',
-    'discovery', or the error's class for anything else."""
-    if isinstance(exc, FetchError):
+    """A short cause for stats: the fetch error's own ('http-404', 'timeout', 'robots', ...), the cleaning
+    error's ('extract', 'timeout', 'crash', 'bug'), 'discovery', or the error's class for anything else."""
+    if isinstance(exc, FetchError | ExtractError):
         return exc.cause
-    if isinstance(exc, ExtractError):
-        return "extract"
     if isinstance(exc, DiscoveryError):
         return "discovery"
     return type(exc).__name__
@@ -104,41 +103,79 @@ async def run_pass(
     rules: RuleBook | None = None,
     wait: bool = False,
     progress: Progress | None = None,
+    clean: CleanFn | None = None,
 ) -> RunReport:
     """One pass: take the run lock, discover, fetch what is due, clean, store; the report of it.
 
-    Raises `LockedError` if another run holds the lock (after waiting up to the lock's TTL with `wait`).
+    `clean` is what the worker processes call on each page (a module-level function, default `clean_page`).
+    Raises `LockedError` if another run holds the lock (after waiting up to the lock's TTL with `wait`), or if
+    the pass lost it; cancelled, the run is recorded with ``stopped`` and the lock released.
     """
     settings = config.settings
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    await _acquire(store, owner, settings, clock, wait)
+    owner = owner_name()
+    await acquire_run_lock(store, owner, settings, clock, wait)
     report = RunReport(sources=len(config.sources))
     try:
         report.run_id = store.start_run(clock())
-        async with _fetcher(settings, clock, fetcher) as client, _cleaner(settings, rules) as clean:
-            crawl = _Crawl(settings, store, client, clock, rules or default_rulebook(), report, owner, progress, clean)
-            await crawl.discover_all(config.sources)
-            await crawl.fetch_due(limit=settings.max_urls_per_source * max(1, len(config.sources)))
-        store.finish_run(report.run_id, dict(report.stats), clock())
+        crawl = _crawl(config, store, clock, fetcher, rules or default_rulebook(), report, progress, clean)
+        await _holding_lock(store, owner, settings, clock, crawl, report)
     finally:
         store.release_lock(RUN_LOCK, owner)
     return report
 
 
-async def _acquire(store: Store, owner: str, settings: Settings, clock: Clock, wait: bool) -> None:
-    ttl = timedelta(seconds=settings.lock_ttl)
-    deadline = clock() + ttl
-    while not store.acquire_lock(RUN_LOCK, owner, clock(), ttl):
-        holder = store.lock_holder(RUN_LOCK, clock())
-        who = (
-            f"{holder.owner} since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC, until {holder.expires_at:%H:%M:%S}"
-            if holder
-            else "?"
-        )
-        if not wait or clock() >= deadline:
-            raise LockedError(f"another run holds the lock ({who}); not starting", holder.owner if holder else None)
-        logger.info("waiting for the run lock held by %s", who)
-        await asyncio.sleep(LOCK_POLL_SECONDS)
+async def _crawl(
+    config: Config,
+    store: Store,
+    clock: Clock,
+    fetcher: Fetcher | None,
+    rules: RuleBook,
+    report: RunReport,
+    progress: Progress | None,
+    clean: CleanFn | None,
+) -> None:
+    settings = config.settings
+    workers = settings.workers or os.cpu_count() or 1
+    pool = CleaningPool(
+        workers, rules, clean or clean_page, timeout=settings.clean_timeout, memory_mb=settings.worker_memory_mb
+    )
+    async with _fetcher(settings, clock, fetcher) as client, pool:
+        crawl = _Crawl(settings, store, client, clock, rules, report, progress, pool.clean)
+        await crawl.discover_all(config.sources)
+        await crawl.fetch_due(limit=settings.max_urls_per_source * max(1, len(config.sources)))
+
+
+async def _holding_lock(
+    store: Store, owner: str, settings: Settings, clock: Clock, work: Coroutine[object, object, None], report: RunReport
+) -> None:
+    """Run `work` while a timer keeps the lock; stop it if the lock is lost. The run row is finished either way."""
+    task = asyncio.ensure_future(work)
+    lost: list[str] = []
+
+    def on_lost(why: str) -> None:
+        lost.append(why)
+        task.cancel()
+
+    keeper = asyncio.create_task(keep_run_lock(store, owner, settings, clock, on_lost))
+    try:
+        await task
+    except BaseException:  # cancelled (a signal), the lock lost, or the database gone: recorded, then raised
+        report.stats["stopped"] += 1
+        if lost:
+            raise LockedError(f"stopped: {lost[0]}", None) from None
+        raise
+    finally:
+        keeper.cancel()
+        with suppress(asyncio.CancelledError):
+            await keeper
+        _finish(store, report, clock)
+
+
+def _finish(store: Store, report: RunReport, clock: Clock) -> None:
+    if report.run_id is None:
+        return
+    with suppress(StoreError):  # the database may be why the pass ended: the run row stays unfinished then
+        store.finish_run(report.run_id, dict(report.stats), clock())
 
 
 class _OwnedFetcher:
@@ -167,7 +204,6 @@ class _Crawl:
     clock: Clock
     rules: RuleBook
     report: RunReport
-    owner: str
     progress: Progress | None
     clean: Cleaner
 
@@ -198,7 +234,13 @@ class _Crawl:
             try:
                 found = await self._discover_input(kind, url, patterns.get(url, ""), 0, read)
             except (FetchError, DiscoveryError) as exc:
-                self._source_failed(source, exc)
+                self._source_failed(source, failure_cause(exc), str(exc))
+                continue
+            except StoreError:
+                raise
+            except Exception as exc:  # the per-input boundary: a parser's bug on one feed costs that feed
+                logger.exception("bug while reading %s", url, extra={"url": url, "site": source.name})
+                self._source_failed(source, "bug", f"{url}: bug: {type(exc).__name__}: {exc}")
                 continue
             reached = True
             links.extend(link for link in found if same_site(link.url, url))
@@ -232,13 +274,18 @@ class _Crawl:
             except (FetchError, DiscoveryError) as exc:
                 self.report.source_errors.append(str(exc))
                 logger.warning("child sitemap failed: %s", exc, extra={"url": child})
+            except StoreError:
+                raise
+            except Exception as exc:  # as for a source's own inputs: one bad sitemap costs that sitemap
+                logger.exception("bug while reading %s", child, extra={"url": child})
+                self.report.source_errors.append(f"{child}: bug: {type(exc).__name__}: {exc}")
         return links
 
-    def _source_failed(self, source: Source, exc: ScraperError) -> None:
+    def _source_failed(self, source: Source, cause: str, message: str) -> None:
         self.report.stats["source_failures"] += 1
-        self.report.stats[f"source_failed_{failure_cause(exc)}"] += 1
-        self.report.source_errors.append(f"{source.name}: {exc}")
-        logger.warning("source %s: %s", source.name, exc, extra={"site": source.name})
+        self.report.stats[f"source_failed_{cause}"] += 1
+        self.report.source_errors.append(f"{source.name}: {message}")
+        logger.warning("source %s: %s", source.name, message, extra={"site": source.name})
 
     def _add_links(self, links: list[Link]) -> int:
         by_site: dict[str, list[Link]] = {}
@@ -262,17 +309,32 @@ class _Crawl:
             done += 1
             self._tick(done, len(due))
 
-        await asyncio.gather(*(one(entry) for entry in due))
+        # A TaskGroup, not gather: if the pass must end (the database refused, the run was stopped), the other
+        # URLs' tasks are cancelled with it instead of going on behind its back.
+        async with asyncio.TaskGroup() as group:
+            for entry in due:
+                group.create_task(one(entry))
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(done, total)
-        if done and done % LOG_EVERY == 0:  # a long run keeps its lock alive, and says where it is
-            self.store.acquire_lock(RUN_LOCK, self.owner, self.clock(), timedelta(seconds=self.settings.lock_ttl))
+        if done and done % LOG_EVERY == 0:  # a long run says where it is
             logger.info("%d/%d URLs done", done, total)
 
     async def process(self, entry: FrontierEntry) -> None:
-        """Fetch one URL, clean it, store the result or the failure: never raises a ScraperError."""
+        """Fetch one URL, clean it, store the result or the failure. Only a `StoreError` (the database refused:
+        nothing more can be recorded) or a cancellation ends the pass; anything else is this URL's failure."""
+        try:
+            await self._process(entry)
+        except StoreError:
+            raise
+        except ScraperError as exc:
+            self._failed(entry, exc, None)
+        except Exception as exc:  # the per-URL boundary: a bug met on one page costs that page, not the run
+            logger.exception("bug while processing %s", entry.url, extra={"url": entry.url, "site": entry.site})
+            self._record(entry, "bug", f"{entry.url}: bug: {type(exc).__name__}: {exc}", None, page=None)
+
+    async def _process(self, entry: FrontierEntry) -> None:
         try:
             page = await self.fetcher.fetch_page(entry.url, etag=entry.etag, last_modified=entry.last_modified)
         except FetchError as exc:
@@ -294,43 +356,31 @@ class _Crawl:
         self.report.stats[f"articles_{change}"] += 1
 
     def _failed(self, entry: FrontierEntry, exc: ScraperError, page: Page | None) -> None:
-        cause = failure_cause(exc)
-        transient = isinstance(exc, TransientFetchError)
-        permanent = not transient or entry.attempts + 1 >= self.settings.max_attempts
-        retry_at = None if permanent else (exc.retry_at if isinstance(exc, TransientFetchError) else None)
-        if not permanent and retry_at is None:
-            retry_at = self.clock() + _backoff(entry.attempts, self.settings)
+        """Record `exc` against the URL: a transient one is retried later (its own time, or our backoff) until
+        `max_attempts`; anything else is given up at once (`scraper reset` gives it another chance)."""
+        retry_at: datetime | None = None
+        if isinstance(exc, TransientFetchError) and entry.attempts + 1 < self.settings.max_attempts:
+            retry_at = exc.retry_at or self.clock() + _backoff(entry.attempts, self.settings)
+        self._record(entry, failure_cause(exc), str(exc), retry_at, page=page)
+
+    def _record(
+        self, entry: FrontierEntry, cause: str, message: str, retry_at: datetime | None, *, page: Page | None
+    ) -> None:
+        """One failure: a row in the store (retried at `retry_at`, or given up when None) and a count."""
         self.store.record_failure(
             entry.url,
             cause=cause,
-            message=str(exc),
+            message=message,
             retry_at=retry_at,
-            permanent=permanent,
+            permanent=retry_at is None,
             now=self.clock(),
             page=page,
         )
         self.report.stats[f"failed_{cause}"] += 1
-        logger.info("failed (%s): %s", cause, exc, extra={"url": entry.url, "site": entry.site})
+        logger.info("failed (%s): %s", cause, message, extra={"url": entry.url, "site": entry.site})
 
 
-Cleaner = Callable[[Page], Awaitable[tuple[Article, str | None]]]
-
-
-@asynccontextmanager
-async def _cleaner(settings: Settings, rules: RuleBook | None) -> AsyncIterator[Cleaner]:
-    """Cleaning off the event loop: in worker processes (`workers` > 1, the packaged rules), else a thread.
-
-    Extraction is CPU-bound Python, so threads share one core; processes use them all. Workers load the
-    packaged rules themselves, so only the page crosses the process boundary.
-    """
-    workers = settings.workers or (os.cpu_count() or 1)
-    if workers <= 1 or rules is not None:
-        book = rules or default_rulebook()
-        yield lambda page: asyncio.to_thread(clean_page, page, book)
-        return
-    loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield lambda page: loop.run_in_executor(pool, clean_page, page, None)
+Cleaner = Callable[[Page], Coroutine[object, object, tuple[Article, str | None]]]
 
 
 def clean_page(page: Page, rules: RuleBook | None) -> tuple[Article, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -29,7 +30,6 @@ P1 = "Harga beras di pasar induk naik untuk ketiga kalinya bulan ini, menurut pa
 P2 = "Pemerintah berjanji menambah pasokan dari gudang Bulog dalam waktu dekat agar harga kembali stabil."
 P3 = "Pedagang berharap langkah itu segera dilakukan karena pembeli mulai berkurang sejak pekan lalu."
 runner = CliRunner()
-LOCK_TTL = 6.0  # long enough that the blocked run surely starts before it expires
 
 
 def make_site(n: int, delay: float = 0.0) -> Site:
@@ -163,33 +163,56 @@ def test_every_command_has_help() -> None:
         assert result.exit_code == 0 and "Usage" in result.stdout
 
 
-def test_sigkill_mid_run_leaves_no_half_article_and_the_next_run_resumes(tmp_path: Path) -> None:
-    """A real `scraper run` process killed with SIGKILL while it fetches slow pages, then run again."""
+def _children(pid: int) -> set[int]:
+    """The pids whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigkill_mid_run_leaves_no_half_article_no_orphan_and_the_next_run_starts_at_once(tmp_path: Path) -> None:
+    """A real `scraper run` (default worker processes) killed with SIGKILL mid-crawl, then run again: the dead
+    run's lock is taken over at once (its pid is gone), not after lock_ttl; its cleaning workers died with it."""
     n = 12
     with serve(make_site(n, delay=0.3)) as site:
         wire_feed(site, n)
-        cfg, db = write_config(tmp_path, site, concurrency=1, lock_ttl=LOCK_TTL), str(tmp_path / "kill.db")
+        cfg, db = write_config(tmp_path, site, concurrency=1, lock_ttl=3600), str(tmp_path / "kill.db")
         scraper_bin = str(Path(sys.executable).parent / "scraper")
         env = {**os.environ, "SCRAPER_DB": db}
         proc = subprocess.Popen([scraper_bin, "run", "--config", str(cfg)], env=env, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while _count_or_zero(db, "articles") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert workers, "the run cleans in worker processes by default"
         proc.send_signal(signal.SIGKILL)
-        killed_at = time.monotonic()
         proc.wait(timeout=10)
         assert 0 < _count(db, "articles") < n
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), "cleaning workers outlived a kill -9 of their run"
 
         with sqlite3.connect(db) as conn:
             orphans = conn.execute("SELECT count(*) FROM articles WHERE url NOT IN (SELECT url FROM pages)").fetchone()
         assert orphans == (0,)
-        # The killed run's lock blocks until it expires (lock_ttl); then the next pass takes over.
-        blocked = subprocess.run([scraper_bin, "run", "--config", str(cfg)], env=env, capture_output=True, timeout=60)
-        assert blocked.returncode == 3 and b"another run holds the lock" in blocked.stderr
-        time.sleep(max(0.0, LOCK_TTL + 0.2 - (time.monotonic() - killed_at)))
-        cfg2 = write_config(tmp_path, site, concurrency=4)
-        done = subprocess.run([scraper_bin, "run", "--config", str(cfg2)], env=env, capture_output=True, timeout=60)
+        started = time.monotonic()
+        done = subprocess.run([scraper_bin, "run", "--config", str(cfg)], env=env, capture_output=True, timeout=90)
         assert done.returncode == 0, done.stderr
+        assert b"taking over the run lock" in done.stderr and b"that process is gone" in done.stderr
+        assert time.monotonic() - started < 60  # not the hour of lock_ttl
         assert _count(db, "articles") == n
         assert _count(db, "pages") == n
 
