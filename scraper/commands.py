@@ -1,7 +1,7 @@
-"""The crawl commands (run, fetch, export, reprocess, stats, schedule): a thin shell over the pipeline.
+"""The crawl commands (run, fetch, export, reprocess, stats, schedule, reset): a thin shell over the pipeline.
 
 Exit codes: 0 done; 1 a failure named on stderr; 2 bad configuration; 3 another run holds the lock;
-4 the run completed but no source could be reached.
+4 the run completed but no source could be reached; 130 stopped by SIGINT (Ctrl-C); 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -37,6 +37,9 @@ __all__ = ["fail", "register"]
 logger = logging.getLogger("scraper")
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_UNREACHED = 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+STOPPED = "the pass stopped; what it stored is kept and the next run goes on from there"
+T = TypeVar("T")
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -126,11 +129,27 @@ def run_command(
 def _run_once(cfg: Config, *, wait: bool, progress: bool) -> RunReport:
     with _store(cfg.settings.db, cfg.settings.keep_raw) as store, _progress(progress) as tick:
         try:
-            return asyncio.run(run_pass(cfg, store, wait=wait, progress=tick))
+            return asyncio.run(_until_terminated(run_pass(cfg, store, wait=wait, progress=tick)))
         except LockedError as exc:
             fail(str(exc), EXIT_LOCKED)
         except ScraperError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            fail(f"interrupted; {STOPPED}", EXIT_INTERRUPTED)
+        except asyncio.CancelledError:
+            fail(f"terminated (SIGTERM); {STOPPED}", EXIT_TERMINATED)
+
+
+async def _until_terminated(work: Coroutine[object, object, T]) -> T:
+    """`work`, cancelled by SIGTERM (``systemctl stop``, ``kill``) as asyncio cancels it on Ctrl-C, so the pass
+    stops its workers, records its run and releases its lock on either signal."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await task
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 @contextmanager
@@ -311,16 +330,26 @@ def schedule_command(
 
 async def _schedule(cfg: Config, interval: timedelta, max_runs: int) -> None:
     """Runs start on a fixed grid (start + k * interval), so a slow run never shifts the ones after it;
-    a tick that finds the previous run still holding the lock is skipped, not queued."""
+    a tick that finds the previous run still holding the lock is skipped, not queued. SIGINT or SIGTERM stops
+    the schedule and the pass in progress (which records its run and releases its lock)."""
     stop = asyncio.Event()
+    current: list[asyncio.Task[None]] = []
+
+    def on_signal() -> None:
+        stop.set()
+        for task in current:
+            task.cancel()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     start, runs = utcnow(), 0
     while not stop.is_set():
-        await _scheduled_run(cfg)
+        current[:] = [asyncio.create_task(_scheduled_run(cfg))]
+        with suppress(asyncio.CancelledError):
+            await current[0]
         runs += 1
-        if max_runs and runs >= max_runs:
+        if stop.is_set() or (max_runs and runs >= max_runs):
             break
         ticks = int((utcnow() - start) / interval) + 1
         wait = (start + ticks * interval - utcnow()).total_seconds()

@@ -311,9 +311,12 @@ class _Crawl:
 
         # A TaskGroup, not gather: if the pass must end (the database refused, the run was stopped), the other
         # URLs' tasks are cancelled with it instead of going on behind its back.
-        async with asyncio.TaskGroup() as group:
-            for entry in due:
-                group.create_task(one(entry))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for entry in due:
+                    group.create_task(one(entry))
+        except* StoreError as group:  # the first refusal is the pass's error, as one exception
+            raise group.exceptions[0] from None
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:
