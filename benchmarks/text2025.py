@@ -36,6 +36,7 @@ NOISE_FAMILIES: tuple[tuple[str, str], ...] = (
     ("whatsapp cta", r"(?i)ikuti whatsapp channel"),
     ("credit line", r"(?m)^\s*(Penulis|Editor|Pewarta|Reporter|Redaktur)\s*:\s*[A-Z].{0,80}$"),
     ("dw adapted-by", r"Diadaptasi oleh"),
+    ("disclaimer line", r"(?im)^\W*(disclaimer|penafian)\s*:"),
     ("last-line initials", r"\(\s*[A-Za-z]{2,5}(\s*/\s*[A-Za-z]{2,5}){0,3}\s*\)\s*\Z"),
     ("last-line reporter", r"(?m)^\s*\(\s*[A-Z][a-z]+( [A-Z][a-z]+){1,3}\s*\)\s*\Z"),
     ("dateline at start", r"\A\s*(?:[A-Z][\w .]{1,30},\s*)?(?:KOMPAS\.com|Liputan6\.com|TEMPO\.CO|REPUBLIKA\.CO\.ID)"),

@@ -29,6 +29,10 @@ MIN_P_ARTICLE_CHARS = 300
 MIN_CONTAINER_SHARE = 0.25
 # A container with this share of the page's paragraph text is the article body: nothing outside it matters.
 SOLE_CONTAINER_SHARE = 0.8
+# A body hint is ignored when it matches a node that is more link than text (a headline rail), or one
+# with less than this share of the text of a paragraph container elsewhere on the page.
+MAX_BODY_LINK_SHARE = 0.5
+MIN_BODY_SHARE = 0.5
 # trafilatura's first body expression takes these elements with an "articleBody" class (trafilatura/xpaths.py).
 BODY_FRAME_TAGS = frozenset({"div", "article", "section", "main"})
 BODY_CLASS = "articleBody"
@@ -43,6 +47,13 @@ MIN_LINK_PARAGRAPH_CHARS = 15
 MAX_TEASERS = 50
 MAX_LABEL_CHARS = 40
 LINK_PARAGRAPH_RULE = "generic/link-paragraph"
+# A photo caption set as an italic paragraph under its image (issue 7).
+CAPTION_RULE = "generic/caption-paragraph"
+MAX_CAPTION_CHARS = 300
+ITALIC_TAGS = frozenset({"em", "i"})
+IMAGE_TAGS = frozenset({"img", "picture", "figure", "amp-img"})
+IMAGE_SELECTOR = "img, picture, figure, amp-img"
+QUOTES = ('"', "“", "‘", "'", "«", "„")  # an italic quote under a photo is the story's, not a caption
 # Tags whose content is never shown as text: not counted as page text and not logged when cut.
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "canvas", "iframe", "head"})
 # Elements that can sit inside a sentence: cutting one out of running text would cut the sentence.
@@ -93,7 +104,7 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
         return Pruned(html, ())
     byline = _byline(tree, rules.author_selectors)
     guard = _make_guard(body, _hinted_body(tree, rules.body))
-    removals: list[Removal] = []
+    removals = _decompose(_caption_cuts(body, guard), guard.keep)  # while the images that mark them are there
     for rule in rules.drop:
         # Rule by rule, so each next rule searches the tree the previous ones shrank.
         removals += _decompose(_selector_cuts(root, rule, guard), guard.keep)
@@ -147,7 +158,37 @@ def _with_ancestors(node: LexborNode | None) -> set[int]:
 
 
 def _hinted_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> LexborNode | None:
-    return next((n for n in (tree.css_first(s) for s in selectors) if n is not None), None)
+    """The first node a body hint matches, if it is the page's text container (see `_is_text_container`)."""
+    body = tree.body
+    main = _main_container(body) if body is not None else None
+    nodes = (tree.css_first(s) for s in selectors)
+    return next((n for n in nodes if n is not None and _is_text_container(n, main)), None)
+
+
+def _is_text_container(node: LexborNode, main: tuple[int, LexborNode] | None) -> bool:
+    """Whether a hinted node is the article body rather than a rail that shares its class name.
+
+    Generic hints are class names many templates reuse: a "Berita Terbaru" headline list or a teaser
+    rail can carry "article" too. The body is not mostly link text, and it is not far smaller than a
+    paragraph container that lies outside it (a container inside it, or around it, is the same text).
+    """
+    size = _chars(node.text())
+    if size <= MIN_CONTAINER_CHARS or _link_chars(node) > MAX_BODY_LINK_SHARE * size:
+        return False
+    if main is None or main[0] < MIN_P_ARTICLE_CHARS or _related(node, main[1]):
+        return True
+    return size - _link_chars(node) >= MIN_BODY_SHARE * main[0]
+
+
+def _related(node: LexborNode, other: LexborNode) -> bool:
+    """Whether one of the two nodes holds the other (or they are the same node)."""
+    return bool({node.mem_id, other.mem_id} & (_with_ancestors(node) & _with_ancestors(other)))
+
+
+def _main_container(body: LexborNode) -> tuple[int, LexborNode] | None:
+    """The element whose <p> children hold the most text, with that size; None on a page without <p>."""
+    sizes = ((p, _chars(p.text())) for p in body.css("p"))
+    return max(_parent_scores(sizes), key=lambda s: s[0], default=None)
 
 
 def _text_containers(body: LexborNode) -> tuple[list[LexborNode], int]:
@@ -210,6 +251,46 @@ def _defuse(node: LexborNode) -> None:
     for name in DEFUSED_ATTRIBUTES:
         if name in node.attrs:
             del node.attrs[name]
+
+
+def _caption_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
+    """Photo captions set as paragraphs: a short paragraph all in italics right under an image (in it, or
+    after a block that holds nothing but the image). An italic paragraph elsewhere, or a quotation, stays."""
+    for para in body.css("p"):
+        size = _chars(para.text())
+        if not 0 < size <= MAX_CAPTION_CHARS or para.mem_id in guard.keep:
+            continue
+        if _italic_chars(para) >= size and _under_image(para) and not _flat(para).startswith(QUOTES):
+            yield _Cut(para, CAPTION_RULE)
+
+
+def _italic_chars(node: LexborNode) -> int:
+    """The characters of `node`'s text set in <em> or <i>."""
+    size = 0
+    for text in node.traverse(include_text=True):
+        if text.is_text_node and _has_italic_ancestor(text, node):
+            size += _chars(text.text_content)
+    return size
+
+
+def _has_italic_ancestor(text: LexborNode, stop: LexborNode) -> bool:
+    parent = text.parent
+    while parent is not None and parent.mem_id != stop.mem_id:
+        if parent.tag in ITALIC_TAGS:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _under_image(para: LexborNode) -> bool:
+    if para.css_first(IMAGE_SELECTOR) is not None:
+        return True
+    before = para.prev
+    while before is not None and _is_blank(before):
+        before = before.prev
+    if before is None or not before.is_element_node:
+        return False
+    return before.tag in IMAGE_TAGS or (before.css_first(IMAGE_SELECTOR) is not None and _chars(before.text()) == 0)
 
 
 def _link_paragraph_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
@@ -346,13 +427,16 @@ def _removal(cut: _Cut) -> Removal | None:
 
 
 def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
-    """The HTML of the first body hint that matches exactly once and holds real text.
+    """The HTML of the first body hint that matches exactly once and is the page's text container.
 
-    A selector that matches several nodes (articleBody split in parts, a listing page) is no body.
+    A selector that matches several nodes (articleBody split in parts, a listing page) is no body, and
+    neither is a rail or headline list that carries a body class (`_is_text_container`).
     """
+    body = tree.body
+    main = _main_container(body) if body is not None else None
     for selector in selectors:
         nodes = tree.css(selector)
-        if len(nodes) == 1 and _chars(nodes[0].text()) > MIN_CONTAINER_CHARS:
+        if len(nodes) == 1 and _is_text_container(nodes[0], main):
             return _block_html(nodes[0])
     return None
 

@@ -13,7 +13,7 @@ from scraper.decode import check_size, decode_html, sanitize_text
 from scraper.errors import ExtractError
 from scraper.extraction import extract_main, extract_page_metadata, split_paragraphs
 from scraper.guard import check_lines, check_markup
-from scraper.metadata import clean_author, clean_tags, clean_title, detect_language, host_of, iso_date
+from scraper.metadata import clean_author, clean_tags, clean_title, detect_language, host_of, iso_date, outlet_names
 from scraper.models import Article, Removal
 from scraper.rules import RuleBook, default_rulebook
 from scraper.textrules import apply_text_rules
@@ -40,7 +40,7 @@ def extract(html: str | bytes, url: str | None = None, *, rules: RuleBook | None
     # pruning keeps <head> and JSON-LD and the site's byline was read before it ran.
     meta = extract_page_metadata(pruned.html, url)
     title = clean_title(meta.title, meta.sitename, site)
-    result = apply_text_rules(paragraphs, site_rules, title=title)
+    result = apply_text_rules(paragraphs, site_rules, title=title, outlets=outlet_names(meta.sitename, site))
     if not result.paragraphs:
         raise ExtractError(url, "nothing but noise in the page")
     removals: list[Removal] = [*pruned.removals, *result.removals]
@@ -93,7 +93,7 @@ def clean_text(text: str, *, site: str | None = None, url: str | None = None, ru
     check_lines(paragraphs, url)
     host = host_of(site) if site else host_of(url)
     site_rules = (rules or default_rulebook()).for_host(host)
-    result = apply_text_rules(paragraphs, site_rules)
+    result = apply_text_rules(paragraphs, site_rules, outlets=outlet_names(None, host))
     body, title, removed = result.paragraphs, None, result.removals
     if result.headings:  # 'Headline / deck / Jakarta, IDN Times - ...': the first line is the title
         title, body = body[0], body[1:]

@@ -11,7 +11,7 @@ import py3langid
 from scraper.models import Removal
 from scraper.rules import SiteRules
 
-__all__ = ["clean_author", "clean_tags", "clean_title", "detect_language", "host_of", "iso_date"]
+__all__ = ["clean_author", "clean_tags", "clean_title", "detect_language", "host_of", "iso_date", "outlet_names"]
 
 WS = re.compile(r"\s+")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]+)?$")
@@ -74,6 +74,13 @@ def _rejoin(title: str, parts: list[str]) -> str:
 
 def _squash(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def outlet_names(sitename: str | None, host: str | None) -> tuple[str, ...]:
+    """The page's names for its own outlet, squashed to letters and digits: its host's label ('detik' for
+    news.detik.com) and its site name's first word ('kompas' for og:site_name 'KOMPAS.com')."""
+    names = [_site_label(host), *(_squash(word) for word in re.split(r"[\s.]+", sitename or "")[:1])]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _site_label(host: str | None) -> str | None:

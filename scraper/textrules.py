@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from scraper.models import Removal
 from scraper.rules import PatternRule, SiteRules
@@ -39,6 +40,14 @@ MIN_COMPOSITE_EXTRA = 20
 # long paragraph is a copy of the body (detik 2025 has one article twice).
 MIN_DUPLICATE_CHARS = 100
 MAX_HEADING_CHARS = 160
+# The page's own outlet in its dateline, named by its host or og:site_name ('kompas' in 'Jakarta, KompasOtomotif
+# -'): pieces of a dateline regex, for any outlet. A place is up to four capitalised words; a dateline glued to
+# its sentence without a dash ('Fimela.com, Jakarta Kalau ...') has a one-word place, or one and a direction.
+SITE_DATELINE_RULE = "generic/site-dateline"
+MIN_OUTLET_NAME = 3
+PLACE = r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,3}"
+DASH = r"\s*[-–—]{1,2}(?:\s+|$|(?=[A-Z0-9\"“‘'(]))"  # 'JAKARTA --Presiden', never 'Detik-detik'
+DIRECTION = r"(?i:\s+(?:selatan|utara|barat|timur|tengah|pusat|raya|kota|kabupaten))?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +60,16 @@ class TextResult:
     headings: int = 0  # heading-like lines above the dateline (a headline, a deck): paragraphs[:headings]
 
 
-def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str | None = None) -> TextResult:
+def apply_text_rules(
+    paragraphs: Iterable[str], rules: SiteRules, *, title: str | None = None, outlets: Iterable[str] = ()
+) -> TextResult:
     """Apply the rules' text stage to `paragraphs` in the fixed order of this module.
 
     With `title`, a repeat of the headline at the top (and the kicker or date line above it) goes first.
+    `outlets` are the page's own names for its outlet (from its host and og:site_name, lowercase letters and
+    digits: 'kompas', 'fimela'): a dateline naming the outlet is cut in whatever form it takes.
     """
+    rules = _with_site_dateline(rules, tuple(sorted(set(outlets))))
     removals: list[Removal] = []
     paras = [p for p in (normalize_space(p) for p in paragraphs) if p]
     paras = _cut_inline(paras, rules.inline, removals)
@@ -74,6 +88,28 @@ def apply_text_rules(paragraphs: Iterable[str], rules: SiteRules, *, title: str 
             break
         paras = _cut_trailing(exposed, rules.trailing, removals)
     return TextResult(tuple(paras), dateline, tuple(removals), headings)
+
+
+def _with_site_dateline(rules: SiteRules, outlets: tuple[str, ...]) -> SiteRules:
+    rule = _site_dateline(outlets)
+    return rules if rule is None else replace(rules, dateline=(*rules.dateline, rule))
+
+
+@lru_cache(maxsize=512)
+def _site_dateline(outlets: tuple[str, ...]) -> PatternRule | None:
+    """Datelines that name the page's own outlet: 'Jakarta, kumparan -', 'Fimela.com, Jakarta Kalau ...',
+    'Liputan6.com,' alone on its line."""
+    names = [re.escape(n) for n in outlets if len(n) >= MIN_OUTLET_NAME and n.isalnum()]
+    if not names:
+        return None
+    outlet = rf"(?i:[\w.-]*(?:{'|'.join(names)})[\w.-]*)"
+    domain = rf"(?i:[\w-]*(?:{'|'.join(names)})[\w-]*\.[a-z][\w.]*)"  # glued without a dash: only 'Name.com'
+    patterns = (
+        rf"^\s*(?:{PLACE}\s*,\s*)?{outlet}(?:\s*,\s*{PLACE})?{DASH}",
+        rf"^\s*{domain}\s*,\s*[A-Z][\w'’-]+{DIRECTION}\s+(?=[A-Z\"“‘'])",
+        rf"^\s*(?:{PLACE}\s*,\s*{outlet}(?:\s*,\s*{PLACE})?|{outlet}\s*,(?:\s*{PLACE})?)\s*,?\s*$",
+    )
+    return PatternRule(SITE_DATELINE_RULE, tuple(re.compile(p) for p in patterns))
 
 
 def _cut_title(paras: list[str], title: str, removals: list[Removal]) -> list[str]:

@@ -264,3 +264,91 @@ def test_a_related_list_item_with_date_and_time_goes(item: str) -> None:
 def test_a_quoted_copy_of_the_next_line_is_not_a_glued_copy() -> None:
     caption = "Detik-detik Terjadinya Erupsi Gunung Gede Bogor, Jawa Barat tanggal 2 April 2025"
     assert cleaned(f'{BODY1}\n"{caption}\n{caption}') == [BODY1, f'"{caption}', caption]
+
+
+# --- issue 7: families by shape, for outlets the rules do not name -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "url", "dateline"),
+    [
+        (
+            "Medan, Beritasatu.com - Polisi menangkap dua orang.",
+            "https://www.beritasatu.com/a",
+            "Medan, Beritasatu.com -",
+        ),
+        ("GELORA.CO - Polisi menangkap dua orang.", "https://www.gelora.co/a", "GELORA.CO -"),
+        ("TRIBUNSOLO.COM, JAKARTA --Presiden meminta.", "https://solo.tribunnews.com/a", "TRIBUNSOLO.COM, JAKARTA --"),
+        ("IHRAM.CO.ID, BANJARMASIN -- Jamaah tiba.", "https://ihram.republika.co.id/a", "IHRAM.CO.ID, BANJARMASIN --"),
+        (
+            "Jakarta, KompasOtomotif – Mobil listrik laris.",
+            "https://otomotif.kompas.com/a",
+            "Jakarta, KompasOtomotif –",
+        ),
+        ("Jakarta, CNN Indonesia -- Mobil listrik laris.", None, "Jakarta, CNN Indonesia --"),
+        # by the page's own outlet name (its host): lowercase, or glued to the sentence without a dash
+        ("Jakarta, kumparan - Mobil listrik laris.", "https://kumparan.com/a", "Jakarta, kumparan -"),
+        ("Fimela.com, Jakarta Kalau bicara gaya, dia juaranya.", "https://www.fimela.com/a", "Fimela.com, Jakarta"),
+        ("Bola.com, Jakarta Selatan Persija menang.", "https://www.bola.com/a", "Bola.com, Jakarta Selatan"),
+    ],
+)
+def test_a_dateline_of_any_outlet_moves_to_metadata(first: str, url: str | None, dateline: str) -> None:
+    article = clean_text(f"{first}\n{BODY2}", url=url)
+    assert article.dateline == dateline
+    assert article.paragraphs == (first[len(dateline) :].strip(), BODY2)
+
+
+@pytest.mark.parametrize(
+    ("first", "url"),
+    [
+        ("Detik-detik terakhir, Presiden tiba di lokasi.", "https://news.detik.com/a"),  # the outlet's name as a word
+        ("Kompas, Jakarta Post dan Tempo menulis hal yang sama.", "https://www.kompas.com/a"),  # no domain, no dash
+        ("Jakarta, Bandung - dua kota itu banjir.", None),  # a dash before a lowercase word: a sentence
+        ("Kumparan.com, menurut data, naik.", "https://kumparan.com/a"),
+    ],
+)
+def test_a_sentence_that_looks_like_a_dateline_stays(first: str, url: str | None) -> None:
+    article = clean_text(f"{first}\n{BODY2}", url=url)
+    assert article.dateline is None and article.paragraphs == (first, BODY2)
+
+
+def test_a_dateline_left_alone_on_its_line_goes_but_a_bare_web_address_stays() -> None:
+    assert cleaned(f"Liputan6.com,\n{BODY1}\n{BODY2}") == [BODY1, BODY2]
+    assert cleaned(f"{BODY1}\nwww.teaterjakarta.com\n{BODY2}") == [BODY1, "www.teaterjakarta.com", BODY2]
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "Redaktur : Budi Santoso",
+        "Sumber : Antara",
+        "Fotografer: Andi Wijaya",
+        "Penyunting: Rina",
+        "Editor:",
+        "Laporan wartawan Tribunnews.com, Budi",
+        "Disclaimer: Artikel ini merupakan kiriman pembaca.",
+        "Isi artikel ini menjadi tanggung jawab sepenuhnya penulis.",
+        "A post shared by Kementerian Kesehatan RI (@kemenkes_ri)",
+        "Lihat postingan ini di Instagram",
+    ],
+)
+def test_credit_disclaimer_and_embed_lines_go(noise: str) -> None:
+    assert cleaned(f"{BODY1}\n{noise}\n{BODY2}") == [BODY1, BODY2]
+
+
+@pytest.mark.parametrize("end", ["(***/Budi Santoso)", "(*)", "(FHM)", "(***)"])
+def test_star_and_initial_credits_ending_the_story_go(end: str) -> None:
+    assert cleaned(f"{BODY1}\n{BODY2} {end}") == [BODY1, BODY2]
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "Sumber daya alam di daerah itu melimpah, kata dia.",  # the word, not the label
+        "Fotografer muda itu memenangi lomba tingkat nasional.",
+        "Menurut dia, tanggung jawab itu ada pada pemerintah daerah.",
+        "— Budi (@budi) 5 Desember 2025",  # a tweet's credit line is quoted content
+    ],
+)
+def test_lines_that_only_share_a_word_with_a_credit_stay(kept: str) -> None:
+    assert cleaned(f"{BODY1}\n{kept}\n{BODY2}") == [BODY1, kept, BODY2]

@@ -1,0 +1,75 @@
+"""Noise families recognised by their shape, on pages of outlets no rule file names (issue 7).
+
+Each page is one we write: an article of a made-up outlet with one family of noise around it. The whole
+cleaner runs (`scraper.extract`), with the generic rules only, since the outlet is unknown.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper import extract
+
+P1 = "Pemerintah kota mulai memperbaiki jalan rusak di kawasan pasar pada Senin pagi setelah banyak keluhan warga."
+P2 = "Menurut kepala dinas, perbaikan ditargetkan selesai dalam dua pekan jika cuaca mendukung pekerjaan di lapangan."
+P3 = "Warga berharap perbaikan itu juga mencakup saluran air yang sering meluap ketika hujan deras turun sore hari."
+URL = "https://www.kabarkota.example/berita/jalan-rusak"
+
+
+def page(body: str) -> str:
+    return (
+        "<html><head><title>Jalan Rusak Diperbaiki - KabarKota</title>"
+        '<meta property="og:site_name" content="KabarKota"></head>'
+        f"<body><article><h1>Jalan Rusak Diperbaiki</h1>{body}</article></body></html>"
+    )
+
+
+def text_of(body: str) -> str:
+    return "\n".join(extract(page(body), URL).paragraphs)
+
+
+def test_an_italic_caption_under_its_image_goes() -> None:
+    body = (
+        f"<p>{P1}</p><p><img src='/foto.jpg'></p><p><em>Petugas menambal jalan di depan pasar, Senin (1/12).</em></p>"
+        f"<p>{P2}</p><p>{P3}</p>"
+    )
+    article = extract(page(body), URL)
+    assert article.paragraphs == (P1, P2, P3)
+    assert any(r.rule == "generic/caption-paragraph" and "menambal" in r.text for r in article.removed)
+
+
+def test_an_italic_paragraph_away_from_images_and_an_italic_quote_under_one_stay() -> None:
+    note = "Catatan ini ditulis berdasarkan wawancara dengan tiga pedagang di pasar tersebut."
+    quote = "“Kami sudah menunggu perbaikan ini selama bertahun-tahun,” kata seorang pedagang."
+    photo = "<figure><img src='/a.jpg'></figure>"
+    body = f"<p>{P1}</p><p><em>{note}</em></p><p>{P2}</p>{photo}<p><i>{quote}</i></p><p>{P3}</p>"
+    assert text_of(body).split("\n") == [P1, note, P2, quote, P3]
+
+
+RAIL_LABELS = ["Jangan Lewatkan!", "Editors' Picks", "Berita Terpopuler", "Pilihan Redaksi", "Most Read"]
+
+
+@pytest.mark.parametrize("label", RAIL_LABELS)
+def test_a_teaser_rail_inside_the_story_goes_with_its_label(label: str) -> None:
+    rails = [
+        f"<div><strong>{label}</strong><ul><li><a href='/a'>Harga Cabai Naik Jelang Natal</a></li>"
+        "<li><a href='/b'>Banjir Rendam Tiga Kecamatan</a></li></ul></div>",
+        # a label and two short titles in one paragraph: not all link, so only the label tells it is a rail
+        f"<p><strong>{label}</strong><br><a href='/a'>Harga Cabai Naik</a><br><a href='/b'>Banjir Rendam</a></p>",
+    ]
+    for rail in rails:
+        assert text_of(f"<p>{P1}</p>{rail}<p>{P2}</p><p>{P3}</p>").split("\n") == [P1, P2, P3]
+
+
+def test_the_dateline_of_an_unknown_outlet_goes_to_metadata() -> None:
+    article = extract(page(f"<p><strong>Surabaya, KabarKota.example</strong> - {P1}</p><p>{P2}</p><p>{P3}</p>"), URL)
+    assert article.dateline == "Surabaya, KabarKota.example -"
+    assert article.paragraphs == (P1, P2, P3)
+
+
+def test_credit_embed_and_star_lines_of_an_unknown_outlet_go() -> None:
+    body = (
+        f"<p>{P1}</p><p>A post shared by Dinas PU Kota (@dinaspu)</p><p>{P2}</p>"
+        f"<p>{P3} (***/Andi)</p><p>Fotografer: Budi Hartono</p><p>Redaktur : Sinta</p>"
+    )
+    assert text_of(body).split("\n") == [P1, P2, P3]
