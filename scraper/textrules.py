@@ -105,7 +105,7 @@ def _site_dateline(outlets: tuple[str, ...]) -> PatternRule | None:
     outlet = rf"(?i:[\w.-]*(?:{'|'.join(names)})[\w.-]*)"
     domain = rf"(?i:[\w-]*(?:{'|'.join(names)})[\w-]*\.[a-z][\w.]*)"  # glued without a dash: only 'Name.com'
     patterns = (
-        rf"^\s*(?:{PLACE}\s*,\s*)?{outlet}(?:\s*,\s*{PLACE})?{DASH}",
+        rf"^\s*(?:{PLACE}\s*,\s*){{0,2}}{outlet}(?:\s*,\s*{PLACE}){{0,2}}{DASH}",
         rf"^\s*{domain}\s*,\s*[A-Z][\w'’-]+{DIRECTION}\s+(?=[A-Z\"“‘'])",
         rf"^\s*(?:{PLACE}\s*,\s*{outlet}(?:\s*,\s*{PLACE})?|{outlet}\s*,(?:\s*{PLACE})?)\s*,?\s*$",
     )

@@ -186,7 +186,7 @@ def test_okezone_glued_lead_word_gets_its_space_back_and_nothing_is_logged_as_cu
 def test_every_cut_is_logged_with_rule_and_stage() -> None:
     article = clean_text(f"Liputan6.com, Jakarta - {BODY1}\nBaca Juga\nAdvertisement\n{BODY2} [ab/ka]")
     rules = {r.rule for r in article.removed}
-    assert {"generic/baca-juga", "generic/ad-label", "generic/outlet-dateline", "generic/initials"} <= rules
+    assert {"generic/baca-juga", "generic/ad-label", "generic/shape-dateline", "generic/initials"} <= rules
     assert all(r.stage == "text" for r in article.removed)
     assert article.text == f"{BODY1}\n{BODY2}"
 
@@ -286,6 +286,9 @@ def test_a_quoted_copy_of_the_next_line_is_not_a_glued_copy() -> None:
             "Jakarta, KompasOtomotif –",
         ),
         ("Jakarta, CNN Indonesia -- Mobil listrik laris.", None, "Jakarta, CNN Indonesia --"),
+        ("Liputan6.com, Washington, DC -Donald Trump menuntut.", None, "Liputan6.com, Washington, DC -"),
+        ("Mataram, NTB (ANTARA News) - Gubernur meminta.", None, "Mataram, NTB (ANTARA News) -"),
+        ("NEW YORK (AP) — Stocks rose on Monday.", None, "NEW YORK (AP) —"),
         # by the page's own outlet name (its host): lowercase, or glued to the sentence without a dash
         ("Jakarta, kumparan - Mobil listrik laris.", "https://kumparan.com/a", "Jakarta, kumparan -"),
         ("Fimela.com, Jakarta Kalau bicara gaya, dia juaranya.", "https://www.fimela.com/a", "Fimela.com, Jakarta"),
