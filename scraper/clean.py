@@ -47,6 +47,14 @@ MIN_LINK_PARAGRAPH_CHARS = 15
 MAX_TEASERS = 50
 MAX_LABEL_CHARS = 40
 LINK_PARAGRAPH_RULE = "generic/link-paragraph"
+# A teaser rail without a label (issue 7): items that are each a headline link, a date or time at most beside it.
+RAIL_RULE = "generic/teaser-rail"
+RAIL_BLOCKS = "ul, ol, div, section, dl"
+MIN_RAIL_ITEMS = 2
+MAX_RAIL_ITEM_CHARS = 220
+MIN_HEADLINE_WORDS = 3
+MIN_RAIL_LINK_SHARE = 0.6
+MAX_RAIL_LOOSE_CHARS = 8
 # A photo caption set as an italic paragraph under its image (issue 7).
 CAPTION_RULE = "generic/caption-paragraph"
 MAX_CAPTION_CHARS = 300
@@ -109,6 +117,7 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
         # Rule by rule, so each next rule searches the tree the previous ones shrank.
         removals += _decompose(_selector_cuts(root, rule, guard), guard.keep)
     removals += _decompose(_link_paragraph_cuts(body, guard), guard.keep)
+    removals += _decompose(_rail_cuts(body, guard), guard.keep)
     removals += _decompose(_teaser_cuts(body, rules.teaser))
     body_html = _find_body(tree, rules.body)
     if body_html is None:
@@ -301,6 +310,30 @@ def _link_paragraph_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
             continue
         if _link_chars(para) >= MIN_LINK_SHARE * size:
             yield _Cut(para, LINK_PARAGRAPH_RULE)
+
+
+def _rail_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
+    """Teaser rails with no label, anywhere in the page: a block of at least two items, each a headline link
+    with at most a date or a time beside it ('Senin, 01/12/2025 <a>Judul</a>', '<h3><a>Judul</a></h3>').
+    A list whose items are sentences with a link in them is content, and stays."""
+    for block in body.css(RAIL_BLOCKS):
+        if block.mem_id in guard.keep:
+            continue
+        items = [(child, _chars(child.text())) for child in block.iter()]
+        items = [(child, size) for child, size in items if size]
+        if len(items) < MIN_RAIL_ITEMS or not all(_is_rail_item(item, size) for item, size in items):
+            continue
+        # Words of the block's own between its items make it a sentence with links in it, not a rail.
+        if _chars(block.text()) <= sum(size for _, size in items) + MAX_RAIL_LOOSE_CHARS:
+            yield _Cut(block, RAIL_RULE)
+
+
+def _is_rail_item(item: LexborNode, size: int) -> bool:
+    if size > MAX_RAIL_ITEM_CHARS:
+        return False
+    titles = [" ".join((a.text() or "").split()) for a in item.css("a")]
+    headline = max(titles, key=len, default="")
+    return len(headline.split()) >= MIN_HEADLINE_WORDS and _link_chars(item) >= MIN_RAIL_LINK_SHARE * size
 
 
 def _link_chars(node: LexborNode) -> int:

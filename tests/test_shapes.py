@@ -73,3 +73,30 @@ def test_credit_embed_and_star_lines_of_an_unknown_outlet_go() -> None:
         f"<p>{P3} (***/Andi)</p><p>Fotografer: Budi Hartono</p><p>Redaktur : Sinta</p>"
     )
     assert text_of(body).split("\n") == [P1, P2, P3]
+
+
+@pytest.mark.parametrize(
+    "rail",
+    [
+        "<div><h3><a href='/a'>Harga Cabai Naik Jelang Natal di Pasar</a></h3>"
+        "<h3><a href='/b'>Banjir Rendam Tiga Kecamatan di Kota</a></h3></div>",
+        "<ul><li><span>Senin, 01/12/2025</span> <a href='/a'>Harga Cabai Naik Jelang Natal di Pasar</a></li>"
+        "<li><span>Senin, 01/12/2025</span> <a href='/b'>Banjir Rendam Tiga Kecamatan di Kota</a></li></ul>",
+        "<div><div><a href='/a'>Harga Cabai Naik Jelang Natal di Pasar</a> <span>2 jam lalu</span></div>"
+        "<div><a href='/b'>Banjir Rendam Tiga Kecamatan di Kota</a> <span>3 jam lalu</span></div></div>",
+    ],
+)
+def test_a_rail_of_headline_links_without_a_label_goes(rail: str) -> None:
+    article = extract(page(f"<p>{P1}</p><p>{P2}</p>{rail}<p>{P3}</p>"), URL)
+    assert article.paragraphs == (P1, P2, P3)
+    assert any(r.rule == "generic/teaser-rail" and "Banjir Rendam" in r.text for r in article.removed)
+
+
+def test_a_list_of_sentences_with_links_in_them_stays() -> None:
+    items = (
+        "Menurut <a href='/a'>laporan BPS</a>, harga cabai naik tajam pekan ini di banyak pasar.",
+        "Dinas menyebut <a href='/b'>banjir besar</a> merendam tiga kecamatan di kota itu.",
+    )
+    html = page(f"<p>{P1}</p><ul>{''.join(f'<li>{i}</li>' for i in items)}</ul><p>{P2}</p><p>{P3}</p>")
+    text = "\n".join(extract(html, URL).paragraphs)
+    assert "harga cabai naik tajam pekan ini" in text and "merendam tiga kecamatan" in text
