@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: install test lint typecheck pytest rules-check bench crawl clean
+.PHONY: install test lint typecheck pytest rules-check bench crawl faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,15 @@ test: lint typecheck rules-check pytest
 crawl: $(STAMP)
 	$(BIN)/scraper run --config scraper.toml
 
+# Every fault case of issue 6 against a local server, default workers: one line each; exit 1 if one FAILs.
+faults: $(STAMP)
+	$(BIN)/python benchmarks/faults.py
+
 bench: $(STAMP)
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/seeds --call benchmarks.score_adapters:seed_text
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/idnews-dev --call benchmarks.score_adapters:page_html
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/idnews-dev --call benchmarks.score_adapters:page_html_generic
+	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/idnews-dev --call benchmarks.score_adapters:page_html_loso
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/aeb-dev --call benchmarks.score_adapters:page_html
 	$(BIN)/python $(SHARED)/eval/score.py $(SHARED)/data/aeb-dev --call benchmarks.score_adapters:bare_trafilatura
 	$(BIN)/python benchmarks/text2025.py $(SHARED)/data/idnews-text-2025/dev.csv

@@ -27,7 +27,8 @@ import multiprocessing
 import resource
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -41,6 +42,7 @@ __all__ = ["CleanFn", "CleaningPool"]
 CleanFn = Callable[[Page, RuleBook], tuple[Article, "str | None"]]
 STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to import the cleaner (a loaded 2-core machine: ~1-5 s)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 class CleaningPool:
@@ -128,7 +130,8 @@ class _Worker:
         self.process: BaseProcess = context.Process(
             target=serve, args=(child, rules, clean, memory_mb), name="scraper-cleaner", daemon=True
         )
-        self.process.start()
+        with _children_ignore_stop_signals():
+            self.process.start()
         child.close()
         self.ready = False
 
@@ -174,6 +177,25 @@ class _Worker:
         return f"exit code {code}"
 
 
+@contextlib.contextmanager
+def _children_ignore_stop_signals() -> Iterator[None]:
+    """Processes started inside are born ignoring Ctrl-C and SIGTERM (an ignored signal stays ignored across
+    exec, and Python then installs no KeyboardInterrupt handler): the whole process group gets these signals,
+    and a worker signalled while it still imports would die with a traceback. This process holds them back
+    meanwhile (blocked, not lost) and handles them as before once its handlers are back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    handlers = {stop: signal.signal(stop, signal.SIG_IGN) for stop in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for stop, handler in handlers.items():
+            signal.signal(stop, signal.SIG_DFL if handler is None else handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -182,8 +204,8 @@ def _settle(future: asyncio.Future[None]) -> None:
 def serve(conn: Connection, rules: RuleBook, clean: CleanFn, memory_mb: int) -> None:
     """A worker's life: say ready, then clean each page received until the parent hangs up."""
     # Ctrl-C and `systemctl stop` signal the whole process group; the parent decides when its workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for stop in STOP_SIGNALS:  # ignored from birth already (`_children_ignore_stop_signals`); made sure of
+        signal.signal(stop, signal.SIG_IGN)
     _die_with_parent()
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024

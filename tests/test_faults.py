@@ -395,6 +395,25 @@ def test_a_signal_stops_the_run_releases_its_lock_and_its_workers(
     assert count(db, "SELECT count(*) FROM articles") == n
 
 
+@pytest.mark.parametrize("after", [0.0, 0.3])
+def test_ctrl_c_while_a_worker_starts_is_one_line_without_a_traceback(tmp_path: Path, after: float) -> None:
+    """Ctrl-C signals the whole process group, workers too, even while a worker is still importing."""
+    site = slow_site(6, 0.3)
+    with serve(site):
+        cfg, db = write_config(tmp_path, site, concurrency=1), str(tmp_path / "ctrl-c.db")
+        env = {**os.environ, "SCRAPER_DB": db}
+        proc = subprocess.Popen(
+            [SCRAPER, "run", "--config", str(cfg)], env=env, stderr=subprocess.PIPE, start_new_session=True
+        )
+        assert wait_for(lambda: children(proc.pid), 60)
+        time.sleep(after)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"Fatal Python error" not in err, err.decode()[-2000:]
+    assert err.decode().strip().splitlines()[-1].startswith("scraper: interrupted")
+
+
 def test_sigterm_stops_a_schedule_and_its_pass_in_progress(tmp_path: Path) -> None:
     site = slow_site(14, 0.3)
     with serve(site):
