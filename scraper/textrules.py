@@ -107,6 +107,7 @@ def _site_dateline(outlets: tuple[str, ...]) -> PatternRule | None:
     patterns = (
         rf"^\s*(?:{PLACE}\s*,\s*){{0,2}}{outlet}(?:\s*,\s*{PLACE}){{0,2}}{DASH}",
         rf"^\s*{domain}\s*,\s*[A-Z][\w'’-]+{DIRECTION}\s+(?=[A-Z\"“‘'])",
+        rf"^\s*{domain}\s*,\s*[A-Z][a-z]+(?=[A-Z][a-z])",  # 'Liputan6.com, JakartaSaat ini': glued to the word
         rf"^\s*(?:{PLACE}\s*,\s*{outlet}(?:\s*,\s*{PLACE})?|{outlet}\s*,(?:\s*{PLACE})?)\s*,?\s*$",
     )
     return PatternRule(SITE_DATELINE_RULE, tuple(re.compile(p) for p in patterns))

@@ -293,6 +293,7 @@ def test_a_quoted_copy_of_the_next_line_is_not_a_glued_copy() -> None:
         ("Jakarta, kumparan - Mobil listrik laris.", "https://kumparan.com/a", "Jakarta, kumparan -"),
         ("Fimela.com, Jakarta Kalau bicara gaya, dia juaranya.", "https://www.fimela.com/a", "Fimela.com, Jakarta"),
         ("Bola.com, Jakarta Selatan Persija menang.", "https://www.bola.com/a", "Bola.com, Jakarta Selatan"),
+        ("Fimela.com, JakartaKalau bicara gaya, dia juaranya.", "https://www.fimela.com/a", "Fimela.com, Jakarta"),
     ],
 )
 def test_a_dateline_of_any_outlet_moves_to_metadata(first: str, url: str | None, dateline: str) -> None:
