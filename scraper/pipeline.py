@@ -34,6 +34,7 @@ from scraper.errors import (
     TransientFetchError,
 )
 from scraper.fetch import Fetcher
+from scraper.learned import with_learned
 from scraper.metadata import host_of
 from scraper.models import Article, Link, Page
 from scraper.rules import RuleBook, default_rulebook
@@ -116,8 +117,9 @@ async def run_pass(
     await acquire_run_lock(store, owner, settings, clock, wait)
     report = RunReport(sources=len(config.sources))
     try:
+        book = with_learned(rules or default_rulebook(), store.learned_lines())  # lines learned from stored pages
         report.run_id = store.start_run(clock())
-        crawl = _crawl(config, store, clock, fetcher, rules or default_rulebook(), report, progress, clean)
+        crawl = _crawl(config, store, clock, fetcher, book, report, progress, clean)
         await _holding_lock(store, owner, settings, clock, crawl, report)
     finally:
         store.release_lock(RUN_LOCK, owner)
@@ -419,7 +421,7 @@ def reprocess(
 
     Keys: 'new', 'text_changed', 'metadata_changed', 'unchanged' (from the store), and 'failed_extract'.
     """
-    book = rules or default_rulebook()
+    book = with_learned(rules or default_rulebook(), store.learned_lines())
     counts: Counter[str] = Counter()
     for stored in store.iter_pages(site):
         try:

@@ -254,9 +254,10 @@ def test_an_older_database_is_upgraded_and_each_migration_recorded_once(
     migrate_to_first(db_url, backend)
     upgraded = reopen()
     names = [m.name for m in upgraded.migrations()]
-    assert names == ["0001_initial", "0002_discovery_resources"]
+    assert names == ["0001_initial", "0002_discovery_resources", "0003_learned_lines"]
     assert names == [m.name for m in load_migrations(DIALECTS[backend])]
-    upgraded.save_resource(ResourceState(FEED, '"f1"', None, (), T0))  # the new table is there
+    upgraded.save_resource(ResourceState(FEED, '"f1"', None, (), T0))  # the new tables are there
+    upgraded.save_learned(SITE, {"Iklan": 9}, articles=20, now=T0)
     upgraded.close()
     again = reopen()
     assert [m.name for m in again.migrations()] == names  # reopening records nothing twice
@@ -820,7 +821,7 @@ def test_sqlite_file_is_in_wal_mode_with_a_migrations_table(sqlite_path: Path) -
     with sqlite3.connect(sqlite_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = raw.execute("SELECT name, applied_at FROM migrations").fetchall()
-    assert [name for name, _ in rows] == ["0001_initial", "0002_discovery_resources"]
+    assert [name for name, _ in rows] == ["0001_initial", "0002_discovery_resources", "0003_learned_lines"]
     assert datetime.fromisoformat(rows[0][1]).tzinfo is not None
 
 

@@ -108,7 +108,7 @@ def test_times_are_timestamptz_and_urls_sort_bytewise(pg_store: Store, pg_url: s
             [schema_of(pg_url)],
         ).fetchall()
     times = {(t, c): d for t, c, d, _ in columns if str(c).endswith("_at")}
-    assert len(times) == 12 and set(times.values()) == {"timestamp with time zone"}, times
+    assert len(times) == 13 and set(times.values()) == {"timestamp with time zone"}, times
     assert {(t, c): k for t, c, _, k in columns if c == "url"} == {
         (t, "url"): "C" for t in ("frontier", "pages", "articles", "discovery_resources")
     }

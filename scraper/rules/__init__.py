@@ -17,10 +17,14 @@ Sections of a rules file (every one optional)::
     [[dateline]] name, patterns = [...]                    a dateline at the start of the first paragraph
     [[trailing]] name, patterns = [...]                    initials / reporter at the end of the last paragraph
     [author]    drop = [...], selectors = [...]            patterns removed from the author field; byline nodes
+
+A `RuleBook` may also carry rules learned from a host's own stored pages (`scraper.learned`): whole lines that
+recur across that host's articles, named ``learned:<host>``, applied after the generic and site rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tomllib
@@ -56,6 +60,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     **{s: frozenset({"name", "patterns", "max_chars", "replace", "description"}) for s in PATTERN_SECTIONS},
 }
 TABLE_ARRAYS = frozenset({"drop", "teaser", *PATTERN_SECTIONS})
+LEARNED_VERSION = "+learned-"  # "<files digest>+learned-<digest of the learned lines>"
 # A bare host name, lower case: labels of letters, digits and inner hyphens, at least one dot.
 HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
@@ -123,16 +128,40 @@ class SiteRules:
 
 @dataclass(frozen=True, slots=True)
 class RuleBook:
-    """The generic rules and every site's, with lookup by host."""
+    """The generic rules and every site's, with lookup by host; and the rules learned from hosts' own pages."""
 
     generic: SiteRules
     sites: tuple[SiteRules, ...]
     version: str = "custom"  # a digest of the rules files: stored with each article, so re-cleans are traceable
+    learned: tuple[SiteRules, ...] = ()  # one per host, named learned:<host> (`scraper.learned`)
 
     def for_host(self, host: str | None) -> SiteRules:
-        """Generic rules merged with the rules of the site that owns `host` (suffix match)."""
-        site = self.site_for(host)
-        return self.generic if site is None else _merged_cached(self, site)
+        """Generic rules merged with the rules of the site that owns `host` (suffix match), then the rules
+        learned from `host`'s own pages."""
+        site, learned = self.site_for(host), self.learned_for(host)
+        if site is None and learned is None:
+            return self.generic
+        return _merged_cached(self, site, learned)
+
+    def learned_for(self, host: str | None) -> SiteRules | None:
+        """The rules learned from `host`'s pages: that host's alone, since a subdomain has a template of its own."""
+        if not host or not self.learned:
+            return None
+        host = host.lower().rstrip(".")
+        return next((rules for rules in self.learned if host in rules.hosts), None)
+
+    def with_learned(self, learned: Iterable[SiteRules]) -> RuleBook:
+        """This book with `learned` (one `SiteRules` per host) in place of the rules it learned before; the
+        version names them too, so an article records whether learned lines cleaned it."""
+        learned = tuple(learned)
+        base = self.version.partition(LEARNED_VERSION)[0]
+        if not learned:
+            return dataclasses.replace(self, learned=(), version=base)
+        digest = hashlib.sha256()
+        for rules in learned:
+            for pattern in (p for rule in rules.line for p in rule.patterns):
+                digest.update(f"{rules.name}\0{pattern.pattern}\0".encode())
+        return dataclasses.replace(self, learned=learned, version=f"{base}{LEARNED_VERSION}{digest.hexdigest()[:8]}")
 
     def site_for(self, host: str | None) -> SiteRules | None:
         """The site rules whose hosts cover `host`, the most specific first."""
@@ -148,8 +177,11 @@ class RuleBook:
 
 
 @lru_cache(maxsize=256)
-def _merged_cached(book: RuleBook, site: SiteRules) -> SiteRules:
-    return book.generic.merged(site)
+def _merged_cached(book: RuleBook, site: SiteRules | None, learned: SiteRules | None) -> SiteRules:
+    rules = book.generic if site is None else book.generic.merged(site)
+    if learned is None:
+        return rules
+    return dataclasses.replace(rules.merged(learned), hosts=rules.hosts or learned.hosts)  # the site's hosts stay
 
 
 def load_rulebook(directory: Path | str = DEFAULT_RULES_DIR) -> RuleBook:

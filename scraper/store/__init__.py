@@ -9,6 +9,7 @@
 ...         store.record_unchanged(entry.url, now)   # 304
 ...         store.record_failure(entry.url, cause=..., message=..., retry_at=..., permanent=..., now=now)
 ...     store.reset_failed(site=None, cause="timeout", now=now)   # give failed URLs another chance
+...     store.save_learned("liputan6.com", {"ADVERTISEMENT": 412}, articles=460, now=now)   # scraper.learned
 
 Contract, for every backend (tests/test_store.py runs the same suite on each):
 
@@ -38,6 +39,7 @@ from scraper.store.records import (
     ArticleChange,
     FrontierEntry,
     FrontierStatus,
+    LearnedLine,
     LockInfo,
     ResourceState,
     RunRecord,
@@ -53,6 +55,7 @@ __all__ = [
     "ArticleChange",
     "FrontierEntry",
     "FrontierStatus",
+    "LearnedLine",
     "LockInfo",
     "ResourceState",
     "RunRecord",
@@ -130,6 +133,13 @@ class Store(Protocol):
 
     def save_resource(self, state: ResourceState) -> None:
         """Record a read of a discovery input (a 200 or a 304), replacing what was kept of its last read."""
+
+    def save_learned(self, host: str, lines: Mapping[str, int], *, articles: int, now: datetime) -> None:
+        """Replace `host`'s learned noise lines (text -> distinct articles it was seen on, learned from `articles`
+        distinct articles) as one unit of work; no lines forgets them."""
+
+    def learned_lines(self, host: str | None = None) -> list[LearnedLine]:
+        """The learned noise lines, by host then most pages first; only `host`'s if given."""
 
     def acquire_lock(self, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take `name` for `owner` until now + ttl if free, expired or already ours; False if held by another."""

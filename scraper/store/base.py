@@ -23,6 +23,7 @@ from scraper.store.records import (
     AppliedMigration,
     ArticleChange,
     FrontierEntry,
+    LearnedLine,
     LockInfo,
     ResourceState,
     RunRecord,
@@ -291,6 +292,22 @@ class SQLStore(ABC, Generic[C]):
         params = rows.resource_params(state, self.CODEC)
         with self._unit("save_resource") as conn:
             self._run(conn, "save_resource", params)
+
+    # -- learned noise
+
+    def save_learned(self, host: str, lines: Mapping[str, int], *, articles: int, now: datetime) -> None:
+        """Replace `host`'s learned lines (text -> distinct articles it was seen on) in one transaction;
+        no lines forgets the host's rule."""
+        params = rows.learned_params(host, lines, articles, now, self.CODEC)
+        with self._unit("save_learned") as conn:
+            self._run(conn, "forget_learned", {"host": host})
+            for line in params:
+                self._run(conn, "add_learned", line)
+
+    def learned_lines(self, host: str | None = None) -> list[LearnedLine]:
+        """The learned lines, by host then most pages first; only `host`'s if given."""
+        with self._unit("learned_lines", write=False) as conn:
+            return [rows.learned_line(row, self.CODEC) for row in self._run(conn, "learned_lines", {"host": host})]
 
     # -- locks
 

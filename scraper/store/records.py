@@ -15,6 +15,7 @@ __all__ = [
     "ArticleChange",
     "FrontierEntry",
     "FrontierStatus",
+    "LearnedLine",
     "LockInfo",
     "ResourceState",
     "RunRecord",
@@ -56,6 +57,17 @@ class ResourceState:
     last_modified: str | None
     children: tuple[str, ...]  # child sitemaps walked; () for feeds, sections and urlsets
     checked_at: datetime  # the last read, a 200 or a 304
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedLine:
+    """A paragraph learned as one host's noise (`scraper.learned`), applied as the rule ``learned:<host>``."""
+
+    host: str  # the store's site the articles came from
+    text: str  # as first seen; matched as a whole paragraph, in any case, any number standing for any number
+    pages: int  # distinct articles it was seen on (near-duplicates counted once)
+    articles: int  # distinct articles of the host it was learned from
+    learned_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

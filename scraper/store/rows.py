@@ -19,6 +19,7 @@ from scraper.store.records import (
     ArticleChange,
     FrontierEntry,
     FrontierStatus,
+    LearnedLine,
     LockInfo,
     ResourceState,
     RunRecord,
@@ -39,6 +40,8 @@ __all__ = [
     "compress",
     "decompress",
     "frontier_entry",
+    "learned_line",
+    "learned_params",
     "link_params",
     "lock_info",
     "page_params",
@@ -272,6 +275,28 @@ def resource_state(row: Row, codec: Codec) -> ResourceState:
         last_modified=row["last_modified"],
         children=tuple(codec.data_value(row["children"])),
         checked_at=codec.time_value(row["checked_at"]),
+    )
+
+
+def learned_params(
+    host: str, lines: Mapping[str, int], articles: int, now: datetime, codec: Codec
+) -> list[dict[str, object]]:
+    """Parameters of `add_learned`, one set per line (text -> the distinct articles it was seen on)."""
+    learned_at = codec.time_param(now)
+    return [
+        {"host": host, "line": text, "pages": pages, "articles": articles, "learned_at": learned_at}
+        for text, pages in lines.items()
+    ]
+
+
+def learned_line(row: Row, codec: Codec) -> LearnedLine:
+    """A `learned_lines` row."""
+    return LearnedLine(
+        host=row["host"],
+        text=row["line"],
+        pages=row["pages"],
+        articles=row["articles"],
+        learned_at=codec.time_value(row["learned_at"]),
     )
 
 

@@ -204,3 +204,16 @@ VALUES (%(url)s, %(etag)s, %(last_modified)s, %(children)s::text[], %(checked_at
 ON CONFLICT (url) DO UPDATE SET
     etag = excluded.etag, last_modified = excluded.last_modified, children = excluded.children,
     checked_at = excluded.checked_at;
+
+-- name: forget_learned
+DELETE FROM learned_lines WHERE host = %(host)s;
+
+-- name: add_learned
+INSERT INTO learned_lines (host, line, pages, articles, learned_at)
+VALUES (%(host)s, %(line)s, %(pages)s, %(articles)s, %(learned_at)s);
+
+-- name: learned_lines
+SELECT host, line, pages, articles, learned_at
+FROM learned_lines
+WHERE (%(host)s::text IS NULL OR host = %(host)s::text)
+ORDER BY host, pages DESC, line;

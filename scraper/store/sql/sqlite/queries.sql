@@ -177,3 +177,16 @@ VALUES (:url, :etag, :last_modified, :children, :checked_at)
 ON CONFLICT (url) DO UPDATE SET
     etag = excluded.etag, last_modified = excluded.last_modified, children = excluded.children,
     checked_at = excluded.checked_at;
+
+-- name: forget_learned
+DELETE FROM learned_lines WHERE host = :host;
+
+-- name: add_learned
+INSERT INTO learned_lines (host, line, pages, articles, learned_at)
+VALUES (:host, :line, :pages, :articles, :learned_at);
+
+-- name: learned_lines
+SELECT host, line, pages, articles, learned_at
+FROM learned_lines
+WHERE (:host IS NULL OR host = :host)
+ORDER BY host, pages DESC, line;
