@@ -84,6 +84,11 @@ class Pruned:
     removals: tuple[Removal, ...]
     body_html: str | None = None
     byline: str | None = None  # the text of the site's byline node, read before pruning
+    # How much article the page holds, for the extraction step to tell a lost article from a short one:
+    # the paragraph text of its main text container(s), and their HTML when the article is split over
+    # several containers of one kind (chunks between ad rows), which trafilatura reads only the first of.
+    main_chars: int = 0
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +124,10 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
     removals += _decompose(_link_paragraph_cuts(body, guard), guard.keep)
     removals += _decompose(_rail_cuts(body, guard), guard.keep)
     removals += _decompose(_teaser_cuts(body, rules.teaser))
-    body_html = _find_body(tree, rules.body)
-    if body_html is None:
-        _mark_sole_container(body)
-    return Pruned(tree.html or "", tuple(removals), body_html, byline)
+    sizes = _paragraph_sizes(body)
+    body_html = _find_body(tree, rules.body, sizes) or _mark_sole_container(sizes)
+    parts, main_chars = _article_parts(sizes)
+    return Pruned(tree.html or "", tuple(removals), body_html, byline, main_chars, parts)
 
 
 def _byline(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
@@ -169,7 +174,7 @@ def _with_ancestors(node: LexborNode | None) -> set[int]:
 def _hinted_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> LexborNode | None:
     """The first node a body hint matches, if it is the page's text container (see `_is_text_container`)."""
     body = tree.body
-    main = _main_container(body) if body is not None else None
+    main = _main_container(_paragraph_sizes(body)) if body is not None else None
     nodes = (tree.css_first(s) for s in selectors)
     return next((n for n in nodes if n is not None and _is_text_container(n, main)), None)
 
@@ -194,10 +199,38 @@ def _related(node: LexborNode, other: LexborNode) -> bool:
     return bool({node.mem_id, other.mem_id} & (_with_ancestors(node) & _with_ancestors(other)))
 
 
-def _main_container(body: LexborNode) -> tuple[int, LexborNode] | None:
+def _paragraph_sizes(body: LexborNode) -> list[tuple[LexborNode, int]]:
+    """Each <p> of the page with the size of its text."""
+    return [(p, _chars(p.text())) for p in body.css("p")]
+
+
+def _main_container(sizes: list[tuple[LexborNode, int]]) -> tuple[int, LexborNode] | None:
     """The element whose <p> children hold the most text, with that size; None on a page without <p>."""
-    sizes = ((p, _chars(p.text())) for p in body.css("p"))
     return max(_parent_scores(sizes), key=lambda s: s[0], default=None)
+
+
+def _article_parts(sizes: list[tuple[LexborNode, int]]) -> tuple[tuple[str, ...], int]:
+    """The HTML of the containers an article is split over, and the size of their paragraph text.
+
+    The parts are the biggest <p> container and every other one of its kind (same tag and class) with
+    MIN_CONTAINER_SHARE of its text, in page order; one container alone is no split, and its HTML is
+    not given. The size is evidence only: the parts may be a comment thread as well as an article.
+    """
+    scores = _parent_scores(sizes)
+    best, main = max(scores, key=lambda s: s[0], default=(0, None))
+    if main is None:
+        return (), 0
+    kind = (main.tag, main.attributes.get("class"))
+    peers = [
+        (score, node)
+        for score, node in scores
+        if score >= MIN_CONTAINER_SHARE * best and (node.tag, node.attributes.get("class")) == kind
+    ]
+    ids = {node.mem_id for _, node in peers}
+    outer = [(score, node) for score, node in peers if not _has_ancestor_in(node, ids, frozenset())]
+    chars = sum(score for score, _ in outer)
+    # Their content only: each part keeps the class that makes trafilatura take it for the whole body.
+    return (tuple(node.inner_html or "" for _, node in outer) if len(outer) > 1 else ()), chars
 
 
 def _text_containers(body: LexborNode) -> tuple[list[LexborNode], int]:
@@ -459,14 +492,13 @@ def _removal(cut: _Cut) -> Removal | None:
     return Removal(text, cut.rule, "dom") if text else None
 
 
-def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None:
+def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...], sizes: list[tuple[LexborNode, int]]) -> str | None:
     """The HTML of the first body hint that matches exactly once and is the page's text container.
 
     A selector that matches several nodes (articleBody split in parts, a listing page) is no body, and
     neither is a rail or headline list that carries a body class (`_is_text_container`).
     """
-    body = tree.body
-    main = _main_container(body) if body is not None else None
+    main = _main_container(sizes)
     for selector in selectors:
         nodes = tree.css(selector)
         if len(nodes) == 1 and _is_text_container(nodes[0], main):
@@ -474,23 +506,26 @@ def _find_body(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> str | None
     return None
 
 
-def _mark_sole_container(body: LexborNode) -> None:
-    """Name the element that holds nearly all paragraph text as the article body, for trafilatura.
+def _mark_sole_container(sizes: list[tuple[LexborNode, int]]) -> str | None:
+    """Name the element that holds nearly all paragraph text as the article body, for trafilatura;
+    the element's HTML if it cannot be named so, to be read alone as a body hint's would be.
 
     Without a body it recognises, trafilatura falls back to collecting loose paragraphs and drops
     the subheadings between them; a class token from its own body vocabulary makes it read the
     container whole. Only a container with SOLE_CONTAINER_SHARE of the text is named, so no
     paragraph outside it is lost.
     """
-    sizes = [(p, _chars(p.text())) for p in body.css("p")]
     total = sum(size for _, size in sizes)
     score, node = max(_parent_scores(sizes), key=lambda s: s[0], default=(0, None))
     if node is None or total < MIN_P_ARTICLE_CHARS or score < SOLE_CONTAINER_SHARE * total:
-        return
-    # One <p> is no frame to trafilatura: it reads on into the next candidate and adds the page's lists.
+        return None
+    # One <p> is no frame to trafilatura: it reads on into the next candidate and adds the page's lists
+    # (a 2015 detik page without its site file kept the "Berita Terbaru" headlines of its right column).
     paragraphs = sum(1 for p, size in sizes if size and p.parent is not None and p.parent.mem_id == node.mem_id)
     if node.tag in BODY_FRAME_TAGS and paragraphs >= MIN_FRAME_PARAGRAPHS:
         node.attrs["class"] = f"{node.attrs.get('class') or ''} {BODY_CLASS}".strip()
+        return None
+    return _block_html(node)
 
 
 def _block_html(node: LexborNode) -> str:

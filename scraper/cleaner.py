@@ -11,7 +11,7 @@ import re
 from scraper.clean import Pruned, prune_html
 from scraper.decode import check_size, decode_html, sanitize_text
 from scraper.errors import ExtractError
-from scraper.extraction import extract_main, extract_page_metadata, split_paragraphs
+from scraper.extraction import extract_main, extract_page_metadata, improves, is_lost, split_paragraphs
 from scraper.guard import check_lines, check_markup
 from scraper.metadata import clean_author, clean_tags, clean_title, detect_language, host_of, iso_date, outlet_names
 from scraper.models import Article, Removal
@@ -69,15 +69,33 @@ def _page_text(html: str | bytes, url: str | None) -> str:
 
 
 def _main_paragraphs(text: str, pruned: Pruned, url: str | None) -> tuple[str, ...]:
-    """The article paragraphs: from the site's body container if it has any, else from the pruned page."""
-    paragraphs: tuple[str, ...] = ()
-    if pruned.body_html is not None:
-        paragraphs = extract_main(_with_head(text, pruned.body_html), url)
-    if not paragraphs:
-        paragraphs = extract_main(pruned.html, url)
+    """The article paragraphs: from the site's body container if it has any, else from the pruned page;
+    if that lost part of the article, recovered (`_recover`)."""
+    page = pruned.html if pruned.body_html is None else _with_head(text, pruned.body_html)
+    paragraphs = extract_main(page, url)
+    if not paragraphs and pruned.body_html is not None:
+        page, paragraphs = pruned.html, extract_main(pruned.html, url)
+    paragraphs = _recover(paragraphs, page, text, pruned, url)
     if not paragraphs:
         raise ExtractError(url, "no article text found in the page")
     return paragraphs
+
+
+def _recover(found: tuple[str, ...], page: str, text: str, pruned: Pruned, url: str | None) -> tuple[str, ...]:
+    """`found` (extracted from `page`), or more of the article when that is much less than the page shows.
+
+    First the article's parts read together, when it is split over containers of one kind (trafilatura
+    reads the first); then trafilatura's readability/justext comparison on the same input, which finds
+    an article the fast pass missed for a teaser box that carries a body class.
+    """
+    expected = pruned.main_chars
+    if pruned.parts and is_lost(found, expected):
+        joined = extract_main(_with_head(text, "".join(pruned.parts)), url)
+        found = joined if improves(found, joined, expected, keep=True) else found
+    if is_lost(found, expected):
+        compared = extract_main(page, url, fast=False)
+        found = compared if improves(found, compared, expected, keep=False) else found
+    return found
 
 
 def clean_text(text: str, *, site: str | None = None, url: str | None = None, rules: RuleBook | None = None) -> Article:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from configparser import ConfigParser
 from dataclasses import dataclass
 
@@ -16,11 +17,23 @@ from lxml.etree import ParserError
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document, set_date_params, use_config
 
-__all__ = ["PageMeta", "extract_main", "extract_page_metadata"]
+__all__ = ["PageMeta", "extract_main", "extract_page_metadata", "improves", "is_lost"]
 
 logger = logging.getLogger(__name__)
 
 WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+WORD = re.compile(r"\w+")
+SHINGLE_WORDS = 3
+# The fast pass lost part of the article when it found less than this share of the paragraph text of the
+# page's main text container(s). On aeb-dev and idnews-dev, a page whose article was found whole never
+# falls below 0.7 but for a short post under a long comment thread (recovery then changes nothing).
+LOST_SHARE = 0.7
+# A recovery must grow the text found by this factor, stay within this multiple of the page's evidence
+# (readability, given a page of teasers, takes them all), and, if it is a guess of our own, keep this
+# share of the word triples found.
+MIN_GAIN = 1.1
+MAX_OVERSHOOT = 2.0
+KEEP_SHARE = 0.8
 # trafilatura discards trees past this many elements; ours are pruned first, so it rarely bites.
 MAX_TREE_SIZE = 200_000
 # trafilatura's own parser settings (trafilatura/utils.py HTML_PARSER) plus huge_tree: without it libxml2
@@ -31,8 +44,12 @@ HTML_PARSER = lxml.html.HTMLParser(
 )
 
 
-def extract_main(html: str, url: str | None) -> tuple[str, ...]:
+def extract_main(html: str, url: str | None, *, fast: bool = True) -> tuple[str, ...]:
     """The article paragraphs trafilatura finds in a pruned page (no comments, tables kept).
+
+    `fast` skips trafilatura's comparison with readability and justext: on a pruned page it costs a
+    third of the time and mostly scores lower (it reaches back into the boilerplate we cut), so it is
+    run only when the fast pass lost the article (`is_lost`).
 
     Metadata is not read here but by `extract_page_metadata`, on the whole pruned page: with a site's body
     hint, this page is only the <head> and the body container.
@@ -43,9 +60,7 @@ def extract_main(html: str, url: str | None) -> tuple[str, ...]:
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
-        # No readability/justext comparison: on a pruned page it costs a third of the time and
-        # scores lower on the benchmark (it reaches back into the boilerplate we cut).
-        fast=True,
+        fast=fast,
         include_comments=False,
         include_tables=True,
         with_metadata=False,
@@ -53,6 +68,41 @@ def extract_main(html: str, url: str | None) -> tuple[str, ...]:
         config=_CONFIG,
     )
     return split_paragraphs(doc.text or "") if isinstance(doc, Document) else ()
+
+
+def is_lost(paragraphs: tuple[str, ...], expected: int) -> bool:
+    """Whether extraction found much less text than the page's main text container(s) hold (`expected`)."""
+    return _chars(" ".join(paragraphs)) < LOST_SHARE * expected
+
+
+def improves(found: tuple[str, ...], candidate: tuple[str, ...], expected: int, *, keep: bool) -> bool:
+    """Whether `candidate` is a better extraction than `found` of an article `is_lost` found lost.
+
+    It must add text, yet stay within the page's evidence (given a page of teasers, readability takes
+    them all). With `keep`, it must also hold what `found` held: a wider guess of our own (the
+    article's parts) may extend the text found, never replace it, as a comment thread can be the
+    page's biggest text.
+    """
+    size, grown = _chars(" ".join(found)), _chars(" ".join(candidate))
+    if not MIN_GAIN * size < grown <= MAX_OVERSHOOT * expected:
+        return False
+    return not keep or _cover(_shingles(found), candidate) >= KEEP_SHARE
+
+
+def _chars(text: str) -> int:
+    """Characters that are not blanks, as the DOM stage counts them."""
+    return len("".join(text.split()))
+
+
+def _shingles(paragraphs: Iterable[str]) -> set[tuple[str, ...]]:
+    """The text's word triples: the unit in which two texts are said to share text."""
+    words = WORD.findall(" ".join(paragraphs).casefold())
+    return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def _cover(shingles: set[tuple[str, ...]], paragraphs: Iterable[str]) -> float:
+    """The share of `shingles` found in `paragraphs` (1.0 when there is nothing to find)."""
+    return len(shingles & _shingles(paragraphs)) / len(shingles) if shingles else 1.0
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:

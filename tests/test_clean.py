@@ -349,3 +349,84 @@ def test_container_with_a_single_paragraph_is_not_named() -> None:
     one = "<br><br>".join([SENTENCE] * 5)
     html = article(one, wrapper='<div class="isi"><strong>Jakarta</strong> - {}</div>')
     assert "articleBody" not in prune_html(html, GENERIC).html
+
+
+def test_container_with_a_single_paragraph_is_given_as_the_body() -> None:
+    # So trafilatura reads it alone, and not the headline list beside it (a 2015 detik page, no site file).
+    one = "<br><br>".join([SENTENCE] * 5)
+    rail = RAIL.format("".join(f"<li><h5><a href='/b/{n}'>{HEADLINE} {n}</a></h5></li>" for n in range(8)))
+    html = article(one, wrapper=f'<div class="isi"><strong>Jakarta</strong> - {{}}<b>(fyk/ash)</b></div>{rail}')
+    body = prune_html(html, GENERIC).body_html
+    assert body is not None and body.startswith('<div class="isi">') and "(fyk/ash)" in body
+    assert HEADLINE not in body
+
+
+# ---------------------------------------------------------------- a body hint must name the text container
+
+HEADLINE = "Pemerintah umumkan jadwal libur nasional yang baru untuk tahun depan"
+RAIL = '<div class="kanan"><h3>Berita Terbaru</h3><ul>{}</ul></div>'
+
+
+def rail_page(rail_class: str, items: str) -> str:
+    """An article in an unnamed container and, beside it, a rail that carries a body class."""
+    story = "".join(f"<p>{SENTENCE * 3} {n}</p>" for n in range(6))
+    rail = f'<div class="{rail_class}"><h3>Berita Terbaru</h3><table>{items}</table></div>'
+    return f"<html><head><title>t</title></head><body><div class='isi'>{story}</div>{rail}</body></html>"
+
+
+def test_body_hint_matching_a_headline_rail_is_no_body() -> None:
+    links = "".join(f"<tr><td><a href='/b/{n}'>{HEADLINE} {n}</a></td></tr>" for n in range(8))
+    pruned = prune_html(rail_page("article", links), SiteRules(name="test", body=("div.article",)))
+    assert pruned.body_html is None or HEADLINE not in pruned.body_html
+
+
+def test_body_hint_far_smaller_than_the_text_container_elsewhere_is_no_body() -> None:
+    # A teaser rail with summaries is not mostly links, but holds much less text than the article.
+    summaries = "".join(
+        f"<li><a href='/b/{n}'>Judul {n}</a> Ringkasan berita lain {n} hari ini.</li>" for n in range(8)
+    )
+    pruned = prune_html(rail_page("article", summaries), SiteRules(name="test", body=("div.article",)))
+    assert pruned.body_html is None or "Ringkasan" not in pruned.body_html
+
+
+def test_body_hint_around_the_text_container_is_the_body() -> None:
+    # The hint's own text may be smaller than its paragraphs' parent's (a byline, a caption): it holds it.
+    html = article(*[SENTENCE] * 4, wrapper='<div class="article"><div class="inner">{}</div></div>')
+    body = prune_html(html, SiteRules(name="test", body=("div.article",))).body_html
+    assert body is not None and body.startswith('<div class="article">')
+
+
+def test_body_hint_on_a_headline_rail_is_not_protected_from_drop_rules() -> None:
+    links = "".join(f"<tr><td><a href='/b/{n}'>{HEADLINE} {n}</a></td></tr>" for n in range(8))
+    rules = SiteRules(name="test", body=("div.article",), drop=(SelectorRule("test/rail", ("div.article",)),))
+    assert HEADLINE not in prune_html(rail_page("article", links), rules).html
+
+
+# ---------------------------------------------------------------- evidence of how much article the page holds
+
+
+def test_article_split_over_containers_of_one_kind_gives_its_parts() -> None:
+    first = "".join(f"<p>{SENTENCE} Satu.</p>" for _ in range(4))
+    second = "".join(f"<p>{SENTENCE} Dua.</p>" for _ in range(3))
+    ad = '<div class="ad-row">Iklan</div>'
+    html = f'<html><body><div class="body-part">{first}</div>{ad}<div class="body-part">{second}</div></body></html>'
+    pruned = prune_html(html, GENERIC)
+    assert len(pruned.parts) == 2
+    assert pruned.parts[0].count("Satu.") == 4 and pruned.parts[1].count("Dua.") == 3
+    assert "body-part" not in "".join(pruned.parts)  # content only: the class would make trafilatura read one part
+    assert pruned.main_chars == sum(len(SENTENCE.replace(" ", "")) + len(w) for w in ["Satu."] * 4 + ["Dua."] * 3)
+
+
+def test_article_in_one_container_gives_its_size_and_no_parts() -> None:
+    html = article(
+        SENTENCE, SENTENCE, SENTENCE, wrapper='<div class="isi">{}</div><div class="lain"><p>Lain.</p></div>'
+    )
+    pruned = prune_html(html, GENERIC)
+    assert pruned.parts == ()
+    assert pruned.main_chars == 3 * len(SENTENCE.replace(" ", ""))
+
+
+def test_containers_of_another_kind_are_no_parts() -> None:
+    half = "".join(f"<p>{SENTENCE}</p>" for _ in range(3))
+    html = f'<html><body><div class="a">{half}</div><div class="b">{half}</div></body></html>'
+    assert prune_html(html, GENERIC).parts == ()

@@ -6,7 +6,7 @@ import pytest
 
 import scraper
 from scraper.clean import prune_html
-from scraper.extraction import PageMeta, extract_main, extract_page_metadata, split_paragraphs
+from scraper.extraction import PageMeta, extract_main, extract_page_metadata, improves, is_lost, split_paragraphs
 from scraper.rules import default_rulebook
 from tests.conftest import FIXTURES
 
@@ -152,3 +152,89 @@ def test_article_nested_deeper_than_libxml2s_default_limit_is_extracted() -> Non
 )
 def test_split_paragraphs_one_per_line_blanks_collapsed(text: str, paragraphs: tuple[str, ...]) -> None:
     assert split_paragraphs(text) == paragraphs
+
+
+# ---------------------------------------------------------------- articles the fast pass loses
+
+STORY = [
+    f"Kalimat {n} dari berita tentang pembangunan jembatan gantung yang menghubungkan dua desa terpencil"
+    f" di tepi sungai besar itu, kata kepala desa kepada wartawan pada hari Senin pagi."
+    for n in range(8)
+]
+COMMENT = "Komentar pembaca nomor {} yang panjang sekali tentang hal lain: harga cabai, macet, dan cuaca buruk."
+
+
+def paragraphs_html(lines: list[str]) -> str:
+    return "".join(f"<p>{line}</p>" for line in lines)
+
+
+def story_page(body: str) -> str:
+    return f"<html><head><title>Jembatan Gantung</title></head><body>{body}</body></html>"
+
+
+def test_teaser_box_with_a_body_class_does_not_lose_the_article() -> None:
+    # trafilatura's fast pass takes the first element with a body class: here a promo box above the article.
+    promo = paragraphs_html(
+        ["Promo langganan: baca semua berita tanpa iklan mulai hari ini juga.", "Daftar sekarang dan hemat setahun."]
+    )
+    html = story_page(f'<div class="post-content">{promo}</div><div class="konten">{paragraphs_html(STORY)}</div>')
+    assert not set(STORY) & set(extract_main(prune_html(html, GENERIC).html, None))  # what the fast pass finds
+    assert [p for p in scraper.extract(html, None).paragraphs if p in STORY] == STORY
+
+
+def test_article_split_by_ad_rows_into_containers_of_one_kind_is_read_whole() -> None:
+    chunks = [STORY[:3], STORY[3:6], STORY[6:]]
+    ad = '<div class="row full-bleed-ad">Iklan</div>'
+    body = ad.join(
+        f'<div class="grid"><div class="body article__body">{paragraphs_html(c)}</div></div>' for c in chunks
+    )
+    assert list(scraper.extract(story_page(body), None).paragraphs) == STORY
+
+
+def test_comment_thread_bigger_than_the_article_never_replaces_it() -> None:
+    # The page's biggest text, in containers of one kind, is the comments: they must not pass for the article.
+    short = STORY[:2]
+    comments = "".join(
+        f'<div class="comment-body">{paragraphs_html([COMMENT.format(n * 10 + k) for k in range(4)])}</div>'
+        for n in range(6)
+    )
+    html = story_page(f'<div class="entry-content">{paragraphs_html(short)}</div><div class="thread">{comments}</div>')
+    paragraphs = scraper.extract(html, None).paragraphs
+    assert [p for p in paragraphs if p in short] == short
+    assert not any("Komentar pembaca" in p for p in paragraphs)
+
+
+def test_comparison_does_not_run_when_the_fast_pass_found_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trafilatura compared with readability/justext")
+
+    monkeypatch.setattr("trafilatura.core.compare_extraction", fail)
+    assert list(scraper.extract(page("clean_widgets"), URL).paragraphs) == BRIDGE
+
+
+@pytest.mark.parametrize(
+    ("found", "expected", "lost"),
+    [
+        ("x" * 300, 1000, True),
+        ("x" * 800, 1000, False),
+        ("", 0, False),  # a page with no paragraph text gives no evidence
+        ("", 150, True),
+    ],
+)
+def test_extraction_is_lost_below_a_share_of_the_main_containers_text(found: str, expected: int, lost: bool) -> None:
+    assert is_lost((found,), expected) is lost
+
+
+def test_a_recovery_must_add_text_within_the_evidence() -> None:
+    found = (STORY[0],)
+    assert improves(found, tuple(STORY[:4]), 2000, keep=False)
+    assert not improves(found, (STORY[0] + " tambahan",), 2000, keep=False)  # no real gain
+    assert not improves(found, tuple(STORY * 3), 1000, keep=False)  # far more than the page's containers hold
+
+
+def test_a_recovery_of_our_own_must_keep_what_was_found() -> None:
+    found = tuple(STORY[:2])
+    comments = tuple(COMMENT.format(n) for n in range(20))
+    assert improves(found, tuple(STORY), 3000, keep=True)
+    assert not improves(found, comments, 3000, keep=True)
+    assert improves(found, comments, 3000, keep=False)  # trafilatura's own comparison is trusted to choose
