@@ -11,7 +11,15 @@ import re
 from scraper.clean import Pruned, prune_html
 from scraper.decode import check_size, decode_html, sanitize_text
 from scraper.errors import ExtractError
-from scraper.extraction import extract_main, extract_page_metadata, improves, is_lost, split_paragraphs
+from scraper.extraction import (
+    Evidence,
+    extract_main,
+    extract_page_metadata,
+    improves,
+    is_lost,
+    json_ld_article_body,
+    split_paragraphs,
+)
 from scraper.guard import check_lines, check_markup
 from scraper.metadata import clean_author, clean_tags, clean_title, detect_language, host_of, iso_date, outlet_names
 from scraper.models import Article, Removal
@@ -88,13 +96,13 @@ def _recover(found: tuple[str, ...], page: str, text: str, pruned: Pruned, url: 
     reads the first); then trafilatura's readability/justext comparison on the same input, which finds
     an article the fast pass missed for a teaser box that carries a body class.
     """
-    expected = pruned.main_chars
-    if pruned.parts and is_lost(found, expected):
+    evidence = Evidence(pruned.main_chars, json_ld_article_body(text))
+    if pruned.parts and is_lost(found, evidence):
         joined = extract_main(_with_head(text, "".join(pruned.parts)), url)
-        found = joined if improves(found, joined, expected, keep=True) else found
-    if is_lost(found, expected):
+        found = joined if improves(found, joined, evidence, keep=True) else found
+    if is_lost(found, evidence):
         compared = extract_main(page, url, fast=False)
-        found = compared if improves(found, compared, expected, keep=False) else found
+        found = compared if improves(found, compared, evidence, keep=False) else found
     return found
 
 

@@ -5,11 +5,13 @@ Pruned HTML -> paragraphs; pruned HTML -> PageMeta (title, author, date, ...). P
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from configparser import ConfigParser
 from dataclasses import dataclass
+from html import unescape
 
 import lxml.html
 import trafilatura
@@ -17,13 +19,27 @@ from lxml.etree import ParserError
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document, set_date_params, use_config
 
-__all__ = ["PageMeta", "extract_main", "extract_page_metadata", "improves", "is_lost"]
+__all__ = [
+    "Evidence",
+    "PageMeta",
+    "extract_main",
+    "extract_page_metadata",
+    "improves",
+    "is_lost",
+    "json_ld_article_body",
+]
 
 logger = logging.getLogger(__name__)
 
 WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 WORD = re.compile(r"\w+")
 SHINGLE_WORDS = 3
+TAG = re.compile(r"<[^>]*>")
+JSON_LD_START = re.compile(r"<script\b[^>]*?application/ld\+json[^>]*>", re.IGNORECASE)
+# The page's JSON-LD articleBody is evidence too: extraction that covers less than this share of its word
+# triples lost part of the article. A shorter articleBody is a summary, no evidence of what the page lost.
+MIN_REFERENCE_COVER = 0.5
+MIN_REFERENCE_SHINGLES = 50
 # The fast pass lost part of the article when it found less than this share of the paragraph text of the
 # page's main text container(s). On aeb-dev and idnews-dev, a page whose article was found whole never
 # falls below 0.7 but for a short post under a long comment thread (recovery then changes nothing).
@@ -70,23 +86,48 @@ def extract_main(html: str, url: str | None, *, fast: bool = True) -> tuple[str,
     return split_paragraphs(doc.text or "") if isinstance(doc, Document) else ()
 
 
-def is_lost(paragraphs: tuple[str, ...], expected: int) -> bool:
-    """Whether extraction found much less text than the page's main text container(s) hold (`expected`)."""
-    return _chars(" ".join(paragraphs)) < LOST_SHARE * expected
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the page itself shows of its article, to tell a lost article from a short one.
+
+    `chars`: the paragraph text of the page's main text container(s), as the DOM stage measured it.
+    `reference`: the page's JSON-LD articleBody. Publishers cut it short (500 characters) or fill it
+    with the whole page's text, so it is evidence of what the article holds, never the output.
+    """
+
+    chars: int = 0
+    reference: str = ""
+
+    @property
+    def expected(self) -> int:
+        """The most article text the page vouches for."""
+        return max(self.chars, _chars(self.reference))
 
 
-def improves(found: tuple[str, ...], candidate: tuple[str, ...], expected: int, *, keep: bool) -> bool:
+def is_lost(paragraphs: tuple[str, ...], evidence: Evidence) -> bool:
+    """Whether extraction found much less than the page shows: less text than its main text containers
+    hold, or too little of its articleBody (a cut-short articleBody is still covered by the article)."""
+    if _chars(" ".join(paragraphs)) < LOST_SHARE * evidence.chars:
+        return True
+    reference = _shingles([evidence.reference])
+    return len(reference) >= MIN_REFERENCE_SHINGLES and _cover(reference, paragraphs) < MIN_REFERENCE_COVER
+
+
+def improves(found: tuple[str, ...], candidate: tuple[str, ...], evidence: Evidence, *, keep: bool) -> bool:
     """Whether `candidate` is a better extraction than `found` of an article `is_lost` found lost.
 
     It must add text, yet stay within the page's evidence (given a page of teasers, readability takes
-    them all). With `keep`, it must also hold what `found` held: a wider guess of our own (the
-    article's parts) may extend the text found, never replace it, as a comment thread can be the
-    page's biggest text.
+    them all), and cover no less of the articleBody. With `keep`, it must also hold what `found` held:
+    a wider guess of our own (the article's parts) may extend the text found, never replace it, since
+    a comment thread can be the page's biggest text.
     """
     size, grown = _chars(" ".join(found)), _chars(" ".join(candidate))
-    if not MIN_GAIN * size < grown <= MAX_OVERSHOOT * expected:
+    if not MIN_GAIN * size < grown <= MAX_OVERSHOOT * evidence.expected:
         return False
-    return not keep or _cover(_shingles(found), candidate) >= KEEP_SHARE
+    if keep and _cover(_shingles(found), candidate) < KEEP_SHARE:
+        return False
+    reference = _shingles([evidence.reference])
+    return _cover(reference, candidate) >= _cover(reference, found)
 
 
 def _chars(text: str) -> int:
@@ -103,6 +144,43 @@ def _shingles(paragraphs: Iterable[str]) -> set[tuple[str, ...]]:
 def _cover(shingles: set[tuple[str, ...]], paragraphs: Iterable[str]) -> float:
     """The share of `shingles` found in `paragraphs` (1.0 when there is nothing to find)."""
     return len(shingles & _shingles(paragraphs)) / len(shingles) if shingles else 1.0
+
+
+def json_ld_article_body(page: str) -> str:
+    """The first articleBody of the page's JSON-LD blocks, or "" (no block, bad JSON, no such key)."""
+    for block in _json_ld_blocks(page):
+        try:
+            data = json.loads(block)
+        except ValueError:
+            continue
+        body = next((v for v in _values_of(data, "articleBody") if isinstance(v, str) and v.strip()), None)
+        if body is not None:
+            # Some publishers put the body's HTML there ("<p class=...>"), entities and all.
+            return unescape(TAG.sub(" ", body))
+    return ""
+
+
+def _json_ld_blocks(page: str) -> Iterator[str]:
+    """The text of each <script type="application/ld+json"> block, found by two plain searches a block
+    (one lazy regex would rescan the page from every script start that has no end)."""
+    for start in JSON_LD_START.finditer(page):
+        end = page.find("</script", start.end())
+        if end < 0:
+            return
+        yield page[start.end() : end]
+
+
+def _values_of(data: object, key: str) -> Iterator[object]:
+    """Every value under `key` in nested JSON (an @graph, a list of things), depth first."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if key in item:
+                yield item[key]
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:

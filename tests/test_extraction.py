@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import scraper
 from scraper.clean import prune_html
-from scraper.extraction import PageMeta, extract_main, extract_page_metadata, improves, is_lost, split_paragraphs
+from scraper.extraction import (
+    Evidence,
+    PageMeta,
+    extract_main,
+    extract_page_metadata,
+    improves,
+    is_lost,
+    json_ld_article_body,
+    split_paragraphs,
+)
 from scraper.rules import default_rulebook
 from tests.conftest import FIXTURES
 
@@ -222,19 +233,75 @@ def test_comparison_does_not_run_when_the_fast_pass_found_the_article(monkeypatc
     ],
 )
 def test_extraction_is_lost_below_a_share_of_the_main_containers_text(found: str, expected: int, lost: bool) -> None:
-    assert is_lost((found,), expected) is lost
+    assert is_lost((found,), Evidence(expected)) is lost
 
 
 def test_a_recovery_must_add_text_within_the_evidence() -> None:
     found = (STORY[0],)
-    assert improves(found, tuple(STORY[:4]), 2000, keep=False)
-    assert not improves(found, (STORY[0] + " tambahan",), 2000, keep=False)  # no real gain
-    assert not improves(found, tuple(STORY * 3), 1000, keep=False)  # far more than the page's containers hold
+    assert improves(found, tuple(STORY[:4]), Evidence(2000), keep=False)
+    assert not improves(found, (STORY[0] + " tambahan",), Evidence(2000), keep=False)  # no real gain
+    assert not improves(found, tuple(STORY * 3), Evidence(1000), keep=False)  # far more than the page's containers hold
 
 
 def test_a_recovery_of_our_own_must_keep_what_was_found() -> None:
     found = tuple(STORY[:2])
     comments = tuple(COMMENT.format(n) for n in range(20))
-    assert improves(found, tuple(STORY), 3000, keep=True)
-    assert not improves(found, comments, 3000, keep=True)
-    assert improves(found, comments, 3000, keep=False)  # trafilatura's own comparison is trusted to choose
+    assert improves(found, tuple(STORY), Evidence(3000), keep=True)
+    assert not improves(found, comments, Evidence(3000), keep=True)
+    assert improves(found, comments, Evidence(3000), keep=False)  # trafilatura's own comparison is trusted to choose
+
+
+NEWS = [
+    "Pemerintah kota membuka jembatan gantung baru yang menghubungkan dua desa di tepi sungai pada Senin pagi.",
+    "Kepala desa mengatakan warga tidak lagi harus memutar sejauh dua puluh kilometer untuk ke pasar kecamatan.",
+    "Pembangunan jembatan itu menghabiskan anggaran sekitar tiga miliar rupiah dari dana desa dan provinsi.",
+    "Para pelajar kini bisa berangkat ke sekolah lebih pagi tanpa menunggu perahu penyeberangan yang jarang.",
+    "Dinas pekerjaan umum berjanji memeriksa kekuatan kabel jembatan setiap enam bulan sekali ke depannya.",
+]
+
+
+def json_ld(data: object) -> str:
+    return f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head><body></body></html>'
+
+
+def test_json_ld_article_body_is_read_wherever_the_graph_puts_it() -> None:
+    article = {"@type": "NewsArticle", "articleBody": "<p>Isi &amp; berita</p>"}
+    assert json_ld_article_body(
+        json_ld({"@context": "https://schema.org", "@graph": [{"@type": "WebPage"}, article]})
+    ).split() == ["Isi", "&", "berita"]
+    assert json_ld_article_body(json_ld([{"@type": "NewsArticle", "articleBody": "Teks"}])) == "Teks"
+    broken = '<script type="application/ld+json">{"articleBody": </script>' + json_ld({"articleBody": "Kedua"})
+    assert json_ld_article_body(broken) == "Kedua"
+    assert json_ld_article_body("<script type='application/ld+json'>{}</script>") == ""
+    assert json_ld_article_body('<script type="application/ld+json">{"articleBody": "x"') == ""  # no end tag
+
+
+def test_an_extraction_that_misses_most_of_the_article_body_is_lost() -> None:
+    reference = " ".join(NEWS)
+    assert is_lost((NEWS[0],), Evidence(0, reference))
+    assert not is_lost(tuple(NEWS[:4]), Evidence(0, reference))
+    assert not is_lost((NEWS[0],), Evidence(0, NEWS[1]))  # a summary-length articleBody proves nothing
+
+
+def test_a_recovery_may_not_cover_less_of_the_article_body() -> None:
+    evidence = Evidence(0, " ".join(NEWS))
+    comments = tuple(COMMENT.format(n) for n in range(3))
+    assert improves((NEWS[0],), tuple(NEWS[:3]), evidence, keep=False)
+    assert not improves((NEWS[0],), comments, evidence, keep=False)  # more text, less of the article
+
+
+def test_the_pages_article_body_tells_that_the_article_was_lost_and_it_is_recovered() -> None:
+    # A promo box with a body class and <p>s above an article of <br>-split text: the fast pass takes the box,
+    # and the box is all the <p> text there is, so only the page's own JSON-LD says an article is missing.
+    promo = paragraphs_html(
+        [
+            "Promo langganan: baca semua berita tanpa iklan mulai hari ini juga.",
+            "Daftar sekarang dan hemat setahun penuh.",
+        ]
+    )
+    body = f"<div class='post-content'>{promo}</div><div class='konten'>{'<br><br>'.join(NEWS)}</div>"
+    ld = json.dumps({"@type": "NewsArticle", "articleBody": " ".join(NEWS)})
+    without = f"<html><head><title>J</title></head><body>{body}</body></html>"
+    with_ld = without.replace("</title>", f'</title><script type="application/ld+json">{ld}</script>')
+    assert not set(NEWS) & set(scraper.extract(without, None).paragraphs)
+    assert [p for p in scraper.extract(with_ld, None).paragraphs if p in NEWS] == NEWS
