@@ -14,6 +14,7 @@ import re
 import signal
 import sys
 from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
@@ -134,22 +135,51 @@ def _run_once(cfg: Config, *, wait: bool, progress: bool) -> RunReport:
             fail(str(exc), EXIT_LOCKED)
         except ScraperError as exc:
             fail(str(exc))
-        except KeyboardInterrupt:
-            fail(f"interrupted; {STOPPED}", EXIT_INTERRUPTED)
-        except asyncio.CancelledError:
-            fail(f"terminated (SIGTERM); {STOPPED}", EXIT_TERMINATED)
+        except (KeyboardInterrupt, _Stopped) as exc:
+            sig = exc.signal if isinstance(exc, _Stopped) else signal.SIGINT
+            said = "interrupted" if sig == signal.SIGINT else "terminated (SIGTERM)"
+            fail(f"{said}; {STOPPED}", EXIT_INTERRUPTED if sig == signal.SIGINT else EXIT_TERMINATED)
+
+
+def _block_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+class _Stopped(Exception):
+    """The pass was cancelled by a signal."""
+
+    def __init__(self, sig: signal.Signals) -> None:
+        super().__init__(sig.name)
+        self.signal = sig
 
 
 async def _until_terminated(work: Coroutine[object, object, T]) -> T:
-    """`work`, cancelled by SIGTERM (``systemctl stop``, ``kill``) as asyncio cancels it on Ctrl-C, so the pass
-    stops its workers, records its run and releases its lock on either signal."""
+    """`work`, cancelled by the first Ctrl-C or SIGTERM (``systemctl stop``), so the pass stops its workers,
+    records its run and releases its lock; a second signal while it does so is ignored, never a
+    KeyboardInterrupt in the middle of that cleanup."""
     loop = asyncio.get_running_loop()
+    # Every thread but the main one blocks these signals, so none is delivered where the main thread cannot
+    # see it (while a cleaning worker is started, the process ignores them for a moment: `scraper.workers`).
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="scraper", initializer=_block_stop_signals))
     task = asyncio.ensure_future(work)
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    received: list[signal.Signals] = []
+
+    def stop(sig: signal.Signals) -> None:
+        if not received:
+            received.append(sig)
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
     try:
         return await task
+    except asyncio.CancelledError:
+        if received:
+            raise _Stopped(received[0]) from None
+        raise
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 @contextmanager
@@ -367,3 +397,5 @@ async def _scheduled_run(cfg: Config) -> None:
         logger.warning("skipped: %s", exc)
     except (ScraperError, typer.Exit) as exc:
         logger.error("run failed: %s", exc)
+    except Exception:  # one bad pass must not end the schedule
+        logger.exception("run failed")

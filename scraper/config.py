@@ -131,7 +131,7 @@ class Settings:
     lock_ttl: float = 3600.0  # seconds before a crashed run's lock expires
     workers: int = 0  # cleaning processes; 0: one per CPU core
     clean_timeout: float = 60.0  # seconds one page may take to clean; then its worker is killed (cause 'timeout')
-    worker_memory_mb: int = 2048  # address-space cap of a cleaning process (0: none); past it: cause 'crash'
+    worker_memory_mb: int = 2048  # address space one page may add to a cleaning process (0: no cap); past it: 'crash'
     recheck_hours: float = 0.0  # re-fetch stored articles (conditional GET) last checked this long ago; 0: never
 
     def __post_init__(self) -> None:

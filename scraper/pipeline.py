@@ -42,7 +42,7 @@ from scraper.runlock import RUN_LOCK, acquire_run_lock, keep_run_lock, owner_nam
 from scraper.store import Store
 from scraper.store.records import FrontierEntry, ResourceState
 from scraper.urls import normalize_url, same_site
-from scraper.workers import CleanFn, CleaningPool
+from scraper.workers import WORKER_START, CleanFn, CleaningPool
 
 __all__ = ["Clock", "Progress", "RunReport", "clean_page", "failure_cause", "reprocess", "run_pass", "utcnow"]
 
@@ -137,12 +137,14 @@ async def _crawl(
     clean: CleanFn | None,
 ) -> None:
     settings = config.settings
-    workers = settings.workers or os.cpu_count() or 1
+    workers = settings.workers or usable_cpus()
     pool = CleaningPool(
         workers, rules, clean or clean_page, timeout=settings.clean_timeout, memory_mb=settings.worker_memory_mb
     )
     async with _fetcher(settings, clock, fetcher) as client, pool:
-        crawl = _Crawl(settings, store, client, clock, rules, report, progress, pool.clean)
+        # Pages fetched ahead of the cleaners wait in memory: as many as keep fetchers and workers busy, no more.
+        in_flight = asyncio.Semaphore(settings.concurrency + 2 * workers)
+        crawl = _Crawl(settings, store, client, clock, rules, report, progress, pool.clean, in_flight)
         await crawl.discover_all(config.sources)
         await crawl.fetch_due(limit=settings.max_urls_per_source * max(1, len(config.sources)))
 
@@ -168,7 +170,7 @@ async def _holding_lock(
         raise
     finally:
         keeper.cancel()
-        with suppress(asyncio.CancelledError):
+        with suppress(asyncio.CancelledError, StoreError):
             await keeper
         _finish(store, report, clock)
 
@@ -208,6 +210,7 @@ class _Crawl:
     report: RunReport
     progress: Progress | None
     clean: Cleaner
+    in_flight: asyncio.Semaphore
 
     # ------------------------------------------------------------------ discovery
 
@@ -307,7 +310,8 @@ class _Crawl:
 
         async def one(entry: FrontierEntry) -> None:
             nonlocal done
-            await self.process(entry)
+            async with self.in_flight:
+                await self.process(entry)
             done += 1
             self._tick(done, len(due))
 
@@ -317,8 +321,8 @@ class _Crawl:
             async with asyncio.TaskGroup() as group:
                 for entry in due:
                     group.create_task(one(entry))
-        except* StoreError as group:  # the first refusal is the pass's error, as one exception
-            raise group.exceptions[0] from None
+        except BaseExceptionGroup as group:  # what ended the pass (a database refusal), as one exception
+            raise _first_leaf(group) from None
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -364,23 +368,33 @@ class _Crawl:
         """Record `exc` against the URL: a transient one is retried later (its own time, or our backoff) until
         `max_attempts`; anything else is given up at once (`scraper reset` gives it another chance)."""
         retry_at: datetime | None = None
-        if isinstance(exc, TransientFetchError) and entry.attempts + 1 < self.settings.max_attempts:
-            retry_at = exc.retry_at or self.clock() + _backoff(entry.attempts, self.settings)
+        if _transient(exc) and entry.attempts + 1 < self.settings.max_attempts:
+            own = exc.retry_at if isinstance(exc, TransientFetchError) else None
+            retry_at = own or self.clock() + _backoff(entry.attempts, self.settings)
         self._record(entry, failure_cause(exc), str(exc), retry_at, page=page)
 
     def _record(
         self, entry: FrontierEntry, cause: str, message: str, retry_at: datetime | None, *, page: Page | None
     ) -> None:
-        """One failure: a row in the store (retried at `retry_at`, or given up when None) and a count."""
-        self.store.record_failure(
-            entry.url,
-            cause=cause,
-            message=message,
-            retry_at=retry_at,
-            permanent=retry_at is None,
-            now=self.clock(),
-            page=page,
-        )
+        """One failure: a row in the store (retried at `retry_at`, or given up when None) and a count. A page
+        that cannot be kept with it (say, it does not compress) is dropped from the record, not the record."""
+
+        def record(kept: Page | None) -> None:
+            permanent = retry_at is None
+            now = self.clock()
+            self.store.record_failure(
+                entry.url, cause=cause, message=message, retry_at=retry_at, permanent=permanent, now=now, page=kept
+            )
+
+        try:
+            record(page)
+        except StoreError:
+            raise
+        except Exception:
+            if page is None:
+                raise
+            logger.exception("cannot keep the page of %s with its failure", entry.url)
+            record(None)
         self.report.stats[f"failed_{cause}"] += 1
         logger.info("failed (%s): %s", cause, message, extra={"url": entry.url, "site": entry.site})
 
@@ -392,6 +406,24 @@ def clean_page(page: Page, rules: RuleBook | None) -> tuple[Article, str | None]
     """The article of a fetched page (site rules by its final URL, `url` as requested) and its canonical URL."""
     article = extract(page.content, page.final_url, rules=rules or default_rulebook())
     return dataclasses.replace(article, url=page.url), canonical_url(page.content, page.final_url)
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _transient(exc: ScraperError) -> bool:
+    """A failure that says nothing of the URL itself: a server or network hiccup, or no cleaning worker."""
+    return isinstance(exc, TransientFetchError) or (isinstance(exc, ExtractError) and exc.cause == WORKER_START)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, as a container's cpuset limits it), not the host's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _backoff(attempts: int, settings: Settings) -> timedelta:

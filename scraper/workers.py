@@ -21,14 +21,16 @@ orphans nothing.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import ctypes
 import multiprocessing
-import resource
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -37,12 +39,15 @@ from scraper.errors import ExtractError, ScraperError
 from scraper.models import Article, Page
 from scraper.rules import RuleBook
 
-__all__ = ["CleanFn", "CleaningPool"]
+__all__ = ["WORKER_START", "CleanFn", "CleaningPool"]
 
 CleanFn = Callable[[Page, RuleBook], tuple[Article, "str | None"]]
 STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to import the cleaner (a loaded 2-core machine: ~1-5 s)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+WARM_URL = "https://warm-up.invalid/"
+WORKER_START = "worker-start"  # the cause of a page no worker could take: retried, never given up for it
+_LIVE: set[BaseProcess] = set()  # every started worker not yet killed, for the exit hook
 
 
 class CleaningPool:
@@ -71,7 +76,7 @@ class CleaningPool:
     async def clean(self, page: Page) -> tuple[Article, str | None]:
         """The page's article and canonical URL, cleaned in a worker; `ExtractError` (with `.cause`) otherwise."""
         async with self._slots:
-            worker = self._take()
+            worker = self._take(page)
             try:
                 kind, value = await self._ask(worker, page)
             except BaseException:  # a timeout, a crash, or the run cancelled mid-page: the worker is not reused
@@ -82,13 +87,16 @@ class CleaningPool:
             return value  # type: ignore[return-value]
         raise value  # type: ignore[misc]
 
-    def _take(self) -> _Worker:
+    def _take(self, page: Page) -> _Worker:
         while self._idle:
             worker = self._idle.pop()
             if worker.process.is_alive():
                 return worker
             self._retire(worker)  # died between pages (killed from outside): not this page's fault
-        worker = _Worker(self._rules, self._clean, self._memory_mb)
+        try:
+            worker = _Worker(self._rules, self._clean, self._memory_mb)
+        except Exception as exc:  # no process (a pids limit, no fds), or a cleaner that cannot be sent to one
+            raise ExtractError(page.url, f"cannot start a cleaning worker: {exc}", cause=WORKER_START) from exc
         self._live.add(worker)
         return worker
 
@@ -105,12 +113,16 @@ class CleaningPool:
             self._idle.remove(worker)
 
     async def _ask(self, worker: _Worker, page: Page) -> tuple[str, object]:
+        # A worker that never starts, or is gone before the page reaches it, is the pool's failure, not the
+        # page's: cause 'worker-start', which the crawl retries later instead of giving the URL up.
         if not worker.ready and not await worker.wait_ready():
-            raise ExtractError(page.url, f"cleaning worker did not start ({worker.describe_exit()})", cause="crash")
+            message = f"cleaning worker did not start ({worker.describe_exit()})"
+            raise ExtractError(page.url, message, cause=WORKER_START)
         try:
             worker.conn.send(page)
         except OSError as exc:
-            raise ExtractError(page.url, f"cleaning worker died ({worker.describe_exit()})", cause="crash") from exc
+            message = f"cleaning worker gone before the page reached it ({worker.describe_exit()})"
+            raise ExtractError(page.url, message, cause=WORKER_START) from exc
         if not await worker.readable(self._timeout):
             message = f"cleaning took longer than {self._timeout:g} s; worker killed"
             raise ExtractError(page.url, message, cause="timeout")
@@ -130,9 +142,15 @@ class _Worker:
         self.process: BaseProcess = context.Process(
             target=serve, args=(child, rules, clean, memory_mb), name="scraper-cleaner", daemon=True
         )
-        with _children_ignore_stop_signals():
-            self.process.start()
-        child.close()
+        try:
+            with _children_ignore_stop_signals():
+                self.process.start()
+        except BaseException:
+            self.conn.close()
+            raise
+        finally:
+            child.close()
+        _LIVE.add(self.process)
         self.ready = False
 
     async def wait_ready(self) -> bool:
@@ -164,6 +182,7 @@ class _Worker:
             self.process.kill()
         self.process.join(timeout=5)
         self.conn.close()
+        _LIVE.discard(self.process)
 
     def describe_exit(self) -> str:
         """How the process ended: 'killed by SIGSEGV', 'exit code 1', or 'still running'."""
@@ -182,7 +201,9 @@ def _children_ignore_stop_signals() -> Iterator[None]:
     """Processes started inside are born ignoring Ctrl-C and SIGTERM (an ignored signal stays ignored across
     exec, and Python then installs no KeyboardInterrupt handler): the whole process group gets these signals,
     and a worker signalled while it still imports would die with a traceback. This process holds them back
-    meanwhile (blocked, not lost) and handles them as before once its handlers are back."""
+    meanwhile (blocked in this thread, for the 5-10 ms of a spawn) and handles them as before once its handlers
+    are back. A signal that another thread of this process takes in that moment is lost (the CLI's threads block
+    them, so its main thread gets them all); a second Ctrl-C is never lost."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -207,9 +228,8 @@ def serve(conn: Connection, rules: RuleBook, clean: CleanFn, memory_mb: int) -> 
     for stop in STOP_SIGNALS:  # ignored from birth already (`_children_ignore_stop_signals`); made sure of
         signal.signal(stop, signal.SIG_IGN)
     _die_with_parent()
-    if memory_mb > 0:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _warm_up(clean, rules)
+    _cap_memory(memory_mb)
     conn.send(("ready", None))
     while True:
         try:
@@ -237,6 +257,53 @@ def _reply(conn: Connection, page: Page, answer: tuple[str, object]) -> None:
         sys.exit(0)  # the parent is gone
     except Exception as exc:  # an answer that does not pickle is a bug of the cleaner, reported as one
         conn.send(("error", ExtractError(page.url, f"cleaner bug: unpicklable result: {exc}", cause="bug")))
+
+
+def _warm_up(clean: CleanFn, rules: RuleBook) -> None:
+    """Clean a small page of our own once, so what every page needs (models and caches the libraries load on
+    first use: the language detector's, trafilatura's) is there before the memory cap, and counts against no
+    page."""
+    sentence = "Pemerintah kota membuka jembatan baru yang menghubungkan dua desa di tepi sungai besar itu. "
+    html = f"<html><head><title>Warm</title></head><body><article><p>{sentence * 4}</p><p>{sentence * 3}</p></article>"
+    page = Page(url=WARM_URL, final_url=WARM_URL, status=200, content=html.encode(), fetched_at=datetime.now(UTC))
+    with contextlib.suppress(Exception):
+        clean(page, rules)
+
+
+def _cap_memory(memory_mb: int) -> None:
+    """Let cleaning add at most `memory_mb` MiB of address space to what the worker holds once it is up (the
+    interpreter, lxml, trafilatura): a cap on the page's cost, whatever the libraries map. POSIX only."""
+    if memory_mb <= 0:
+        return
+    try:
+        import resource  # POSIX: absent on Windows, where workers run uncapped
+
+        size = _address_space()
+        limit = size + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # no such limit here: uncapped, like Windows
+        return
+
+
+def _address_space() -> int:
+    """This process's mapped address space in bytes (Linux /proc; 0 where unknown)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@atexit.register
+def _kill_live_workers() -> None:
+    """At exit, kill workers a pool did not close (a crash of the caller): multiprocessing's own exit hook would
+    send them SIGTERM, which they ignore, and wait for them forever. Registered after multiprocessing's, so run
+    before it."""
+    for process in list(_LIVE):
+        with contextlib.suppress(Exception):
+            process.kill()
+            process.join(timeout=5)
+    _LIVE.clear()
 
 
 def _die_with_parent() -> None:

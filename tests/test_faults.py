@@ -429,3 +429,129 @@ def test_sigterm_stops_a_schedule_and_its_pass_in_progress(tmp_path: Path) -> No
     assert b"schedule stopped after 1 runs" in err and b"Traceback" not in err
     assert count(db, "SELECT count(*) FROM articles") < 14  # the pass was stopped, not waited for
     assert count(db, "SELECT count(*) FROM locks") == 0
+
+
+# --- the pool's own failures, memory, backlog (review of issue 6) -----------------------------------------------
+
+
+def test_a_worker_that_cannot_start_is_the_pools_failure_and_its_urls_are_retried(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests import unstartable
+
+    monkeypatch.setenv(unstartable.PARENT, str(os.getpid()))
+
+    site = Site()
+    for n in (1, 2):
+        site.routes[f"/read/{n}/berita"] = good_page(n)
+    with serve(site):
+        wire_feed(site, ["/read/1/berita", "/read/2/berita"])
+        first = run(config_for(site, backoff_base=0.001, clean_timeout=4.0), store, clean=unstartable.clean)
+        entry = store.frontier_entry(site.url("/read/1/berita"))
+        assert first.stats["failed_worker-start"] == 2 and first.stats.get("failed_crash", 0) == 0, first.stats
+        assert entry is not None and entry.status == "retry" and "did not start" in (entry.last_error or "")
+        time.sleep(0.5)  # the backoff: 0.001 min * 2**0
+        second = run(config_for(site), store)
+    assert second.stats["articles_new"] == 2
+
+
+def test_the_memory_cap_counts_from_the_workers_own_size(store: Store) -> None:
+    """A worker holds about 250 MiB once its libraries are loaded: a cap of 128 MiB must be 128 MiB more for the
+    page, not an address space the worker never fits in (every page a 'crash'); a page past it is one."""
+    site = Site()
+    site.routes["/read/1/berita"] = good_page(1)
+    site.routes["/fault/memory"] = faulty_page("memory")
+    with serve(site):
+        wire_feed(site, ["/read/1/berita", "/fault/memory"])
+        report = run(config_for(site, worker_memory_mb=128), store, clean=fault_cleaners.clean)
+    assert report.stats["articles_new"] == 1 and report.stats["failed_crash"] == 1
+
+
+def test_the_package_starts_numpy_with_one_thread() -> None:
+    """numpy's BLAS would start a thread per core in the crawl and in every worker (tens of MiB of address
+    space each, and threads a Ctrl-C can land on): importing scraper asks it for one, unless the user said."""
+    code = "import os, scraper; print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]
+    env["OPENBLAS_NUM_THREADS"] = "3"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "3"
+
+
+def test_fetched_pages_never_pile_up_ahead_of_the_cleaners(store: Store, tmp_path: Path) -> None:
+    """Pages waiting for a worker hold their content in memory: at most concurrency + 2 * workers at a time."""
+    n, concurrency, workers = 30, 2, 1
+    site = Site()
+    for i in range(n):
+        site.routes[f"/read/{i}/berita"] = good_page(i)
+    wire_feed(site, [f"/read/{i}/berita" for i in range(n)])
+    ahead: list[int] = []
+
+    async def go(other: Store) -> RunReport:
+        crawl = asyncio.create_task(
+            run_pass(config_for(site, concurrency=concurrency, workers=workers), store, clean=fault_cleaners.slow_clean)
+        )
+        while not crawl.done():
+            await asyncio.sleep(0.02)
+            stored = sum(1 for _ in other.iter_articles())
+            ahead.append(len(site.requests("/read/")) - stored)
+        return await crawl
+
+    with serve(site), open_store(str(tmp_path / "faults.db")) as other:
+        report = asyncio.run(go(other))
+    assert report.stats["articles_new"] == n
+    assert max(ahead) <= concurrency + 2 * workers
+
+
+def test_a_refresh_the_database_refuses_is_tried_again_and_the_run_finishes(tmp_path: Path) -> None:
+    class Hiccup(SQLiteStore):
+        refusals = 0
+
+        def acquire_lock(self, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+            if owner != "thief" and self.refusals < 1 and any(True for _ in self.iter_articles()):
+                self.refusals += 1
+                raise StoreError("database is locked")
+            return super().acquire_lock(name, owner, now, ttl)
+
+    site = slow_site(8, 0.3)
+    with serve(site), Hiccup(str(tmp_path / "hiccup.db"), keep_raw=True) as hiccup:
+        report = run(config_for(site, concurrency=1, lock_ttl=0.9), hiccup)
+        (last,) = hiccup.recent_runs(1)
+    assert hiccup.refusals == 1
+    assert report.stats["articles_new"] == 8 and "stopped" not in report.stats
+    assert last.finished_at is not None
+
+
+def test_a_dead_holder_is_told_from_a_live_one_by_boot_namespace_and_start_time() -> None:
+    import socket
+
+    from scraper.runlock import holder_is_dead, owner_name
+
+    host, mine = socket.gethostname(), owner_name()
+    boot, namespace, started, _ = mine.split(":")[2].split(".")
+    assert not holder_is_dead(mine, host)  # this very process
+    assert holder_is_dead(f"{host}:{2**22 + 7}:{boot}.{namespace}.{started}.dead", host)  # a pid no process has
+    assert holder_is_dead(f"{host}:{os.getpid()}:{boot}.{namespace}.1.reused", host)  # our pid, another start
+    assert not holder_is_dead(f"{host}:{2**22 + 7}:other0boot.{namespace}.{started}.x", host)  # not our boot
+    assert not holder_is_dead(f"{host}:{2**22 + 7}:{boot}.123.{started}.x", host)  # another pid namespace
+    assert not holder_is_dead(f"elsewhere:{2**22 + 7}:{boot}.{namespace}.{started}.x", host)
+
+
+def test_a_second_ctrl_c_while_the_pass_stops_changes_nothing(tmp_path: Path) -> None:
+    site = slow_site(14, 0.3)
+    with serve(site):
+        cfg, db = write_config(tmp_path, site, concurrency=1), str(tmp_path / "twice.db")
+        env = {**os.environ, "SCRAPER_DB": db}
+        proc = subprocess.Popen(
+            [SCRAPER, "run", "--config", str(cfg)], env=env, stderr=subprocess.PIPE, start_new_session=True
+        )
+        assert wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 2, 60)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.003)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"Task was destroyed" not in err, err.decode()[-2000:]
+    assert count(db, "SELECT count(*) FROM locks") == 0
+    assert count(db, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == 1
