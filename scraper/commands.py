@@ -371,6 +371,7 @@ async def _schedule(cfg: Config, interval: timedelta, max_runs: int) -> None:
             task.cancel()
 
     loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="scraper", initializer=_block_stop_signals))
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     start, runs = utcnow(), 0
