@@ -14,7 +14,6 @@ import re
 import signal
 import sys
 from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
@@ -141,10 +140,6 @@ def _run_once(cfg: Config, *, wait: bool, progress: bool) -> RunReport:
             fail(f"{said}; {STOPPED}", EXIT_INTERRUPTED if sig == signal.SIGINT else EXIT_TERMINATED)
 
 
-def _block_stop_signals() -> None:
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
 class _Stopped(Exception):
     """The pass was cancelled by a signal."""
 
@@ -158,9 +153,6 @@ async def _until_terminated(work: Coroutine[object, object, T]) -> T:
     records its run and releases its lock; a second signal while it does so is ignored, never a
     KeyboardInterrupt in the middle of that cleanup."""
     loop = asyncio.get_running_loop()
-    # Every thread but the main one blocks these signals, so none is delivered where the main thread cannot
-    # see it (while a cleaning worker is started, the process ignores them for a moment: `scraper.workers`).
-    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="scraper", initializer=_block_stop_signals))
     task = asyncio.ensure_future(work)
     received: list[signal.Signals] = []
 
@@ -371,7 +363,6 @@ async def _schedule(cfg: Config, interval: timedelta, max_runs: int) -> None:
             task.cancel()
 
     loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="scraper", initializer=_block_stop_signals))
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     start, runs = utcnow(), 0

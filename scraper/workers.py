@@ -28,9 +28,9 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -143,7 +143,7 @@ class _Worker:
             target=serve, args=(child, rules, clean, memory_mb), name="scraper-cleaner", daemon=True
         )
         try:
-            with _children_ignore_stop_signals():
+            with _children_block_stop_signals():
                 self.process.start()
         except BaseException:
             self.conn.close()
@@ -197,23 +197,20 @@ class _Worker:
 
 
 @contextlib.contextmanager
-def _children_ignore_stop_signals() -> Iterator[None]:
-    """Processes started inside are born ignoring Ctrl-C and SIGTERM (an ignored signal stays ignored across
-    exec, and Python then installs no KeyboardInterrupt handler): the whole process group gets these signals,
-    and a worker signalled while it still imports would die with a traceback. This process holds them back
-    meanwhile (blocked in this thread, for the 5-10 ms of a spawn) and handles them as before once its handlers
-    are back. A signal that another thread of this process takes in that moment is lost (the CLI's threads block
-    them, so its main thread gets them all); a second Ctrl-C is never lost."""
-    if threading.current_thread() is not threading.main_thread():
+def _children_block_stop_signals() -> Iterator[None]:
+    """Processes started inside are born with Ctrl-C and SIGTERM blocked (a signal mask is inherited across fork
+    and exec): the whole process group gets these signals, and a worker signalled while it still imports would
+    die with a traceback; `serve` ignores them, then unblocks them, once it is up. Here they are held back for
+    the 5-10 ms of a spawn, then handled as before: blocked, never lost. multiprocessing's resource tracker,
+    started on a process's first spawn, unblocks both signals when it starts, so it is started first."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
         yield
         return
+    resource_tracker.ensure_running()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    handlers = {stop: signal.signal(stop, signal.SIG_IGN) for stop in STOP_SIGNALS}
     try:
         yield
     finally:
-        for stop, handler in handlers.items():
-            signal.signal(stop, signal.SIG_DFL if handler is None else handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
@@ -225,8 +222,10 @@ def _settle(future: asyncio.Future[None]) -> None:
 def serve(conn: Connection, rules: RuleBook, clean: CleanFn, memory_mb: int) -> None:
     """A worker's life: say ready, then clean each page received until the parent hangs up."""
     # Ctrl-C and `systemctl stop` signal the whole process group; the parent decides when its workers stop.
-    for stop in STOP_SIGNALS:  # ignored from birth already (`_children_ignore_stop_signals`); made sure of
+    for stop in STOP_SIGNALS:  # blocked since birth (`_children_block_stop_signals`): ignored, pending ones dropped
         signal.signal(stop, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     _die_with_parent()
     _warm_up(clean, rules)
     _cap_memory(memory_mb)
