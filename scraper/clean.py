@@ -9,6 +9,7 @@ can crash the process, so no node is ever read after any of its ancestors was de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -61,6 +62,20 @@ MAX_CAPTION_CHARS = 300
 ITALIC_TAGS = frozenset({"em", "i"})
 IMAGE_TAGS = frozenset({"img", "picture", "figure", "amp-img"})
 IMAGE_SELECTOR = "img, picture, figure, amp-img"
+# A caption names its photo: a credit ('Foto: ANTARA/Budi', '(Dok. Istimewa)', '© AFP'), a date '(1/12)', or the
+# words of the image's alt text or file name; italics under photos that hold this share of the text are a story.
+CAPTION_CREDIT = re.compile(
+    r"(?i)(\bfoto\b|\bphoto\b|\bdok\b|\bist\b|\bantara\b|\breuters\b|\bafp\b|\bap\b|getty|shutterstock|/|\bby\b"
+    r"|\(\d{1,2}/\d{1,2}(/\d{2,4})?\)|©)"
+)
+MAX_CAPTIONS_SHARE = 0.3
+COMMENTS = re.compile(r"(?i)comment|komentar|diskusi|\breply\b|\breplies\b")
+WORD = re.compile(r"[^\W\d_]+|\d+")
+DATE_WORD = re.compile(
+    r"(?i)^(senin|selasa|rabu|kamis|jumat|jum|at|sabtu|minggu|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|mei|may"
+    r"|jun|jul|agu|aug|sep|okt|oct|nov|des|dec)[a-z]*$|^(wib|wita|wit|am|pm|ago|lalu|jam|menit|hours?|minutes?"
+    r"|days?|hari|yang|\d+)$"
+)
 QUOTES = ('"', "“", "‘", "'", "«", "„")  # an italic quote under a photo is the story's, not a caption
 # Tags whose content is never shown as text: not counted as page text and not logged when cut.
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "canvas", "iframe", "head"})
@@ -117,12 +132,12 @@ def prune_html(html: str, rules: SiteRules) -> Pruned:
         return Pruned(html, ())
     byline = _byline(tree, rules.author_selectors)
     guard = _make_guard(body, _hinted_body(tree, rules.body))
-    removals = _decompose(_caption_cuts(body, guard), guard.keep)  # while the images that mark them are there
+    removals = _decompose(_captions_with_evidence(body, guard), guard.keep)  # while the images that mark them are there
     for rule in rules.drop:
         # Rule by rule, so each next rule searches the tree the previous ones shrank.
         removals += _decompose(_selector_cuts(root, rule, guard), guard.keep)
     removals += _decompose(_link_paragraph_cuts(body, guard), guard.keep)
-    removals += _decompose(_rail_cuts(body, guard), guard.keep)
+    removals += _decompose(_rail_cuts(body, guard, rules.teaser), guard.keep)
     removals += _decompose(_teaser_cuts(body, rules.teaser))
     sizes = _paragraph_sizes(body)
     body_html = _find_body(tree, rules.body, sizes) or _mark_sole_container(sizes)
@@ -214,9 +229,10 @@ def _article_parts(sizes: list[tuple[LexborNode, int]]) -> tuple[tuple[str, ...]
 
     The parts are the biggest <p> container and every other one of its kind (same tag and class) with
     MIN_CONTAINER_SHARE of its text, in page order; one container alone is no split, and its HTML is
-    not given. The size is evidence only: the parts may be a comment thread as well as an article.
+    not given. The size is evidence only; a container that names itself (or sits in) a comment thread is
+    none, or a thread longer than a short article would pass for the article the fast pass lost.
     """
-    scores = _parent_scores(sizes)
+    scores = [(score, node) for score, node in _parent_scores(sizes) if not _in_comments(node)]
     best, main = max(scores, key=lambda s: s[0], default=(0, None))
     if main is None:
         return (), 0
@@ -231,6 +247,15 @@ def _article_parts(sizes: list[tuple[LexborNode, int]]) -> tuple[tuple[str, ...]
     chars = sum(score for score, _ in outer)
     # Their content only: each part keeps the class that makes trafilatura take it for the whole body.
     return (tuple(node.inner_html or "" for _, node in outer) if len(outer) > 1 else ()), chars
+
+
+def _in_comments(node: LexborNode | None) -> bool:
+    """Whether the node or one of its ancestors is named as comments ('comment-list', 'komentar', 'diskusi')."""
+    while node is not None and node.tag not in ROOT_TAGS:
+        if COMMENTS.search(f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"):
+            return True
+        node = node.parent
+    return False
 
 
 def _text_containers(body: LexborNode) -> tuple[list[LexborNode], int]:
@@ -306,6 +331,38 @@ def _caption_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
             yield _Cut(para, CAPTION_RULE)
 
 
+def _captions_with_evidence(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
+    """The caption paragraphs that say they are captions: a photo credit or date in them, or words of their
+    image's alt text, title or file name. Italics under every photo of a photo story are its text: when such
+    paragraphs hold a good share of the page's text, none goes."""
+    cuts = list(_caption_cuts(body, guard))
+    total = sum(size for _, size in _paragraph_sizes(body)) or 1
+    if len(cuts) > 1 and sum(_chars(cut.node.text()) for cut in cuts) >= MAX_CAPTIONS_SHARE * total:
+        return
+    for cut in cuts:
+        text = _flat(cut.node)
+        words = {w.casefold() for w in WORD.findall(text) if len(w) >= 3}
+        if CAPTION_CREDIT.search(text) or len(words & _image_words(cut.node)) >= max(2, len(words) // 2):
+            yield cut
+
+
+def _image_words(para: LexborNode) -> set[str]:
+    """The words of the alt text, title and file name of the image above or in `para`."""
+    images = para.css(IMAGE_SELECTOR)
+    before = para.prev
+    while before is not None and _is_blank(before):
+        before = before.prev
+    if before is not None and before.is_element_node:
+        images += [before] if before.tag in IMAGE_TAGS else before.css(IMAGE_SELECTOR)
+    words: set[str] = set()
+    for image in images:
+        for node in (image, *image.css("img")):
+            for name in ("alt", "title", "src"):
+                value = (node.attributes.get(name) or "").replace("-", " ").replace("_", " ")
+                words |= {w.casefold() for w in WORD.findall(value) if len(w) >= 3}
+    return words
+
+
 def _italic_chars(node: LexborNode) -> int:
     """The characters of `node`'s text set in <em> or <i>."""
     size = 0
@@ -345,7 +402,7 @@ def _link_paragraph_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
             yield _Cut(para, LINK_PARAGRAPH_RULE)
 
 
-def _rail_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
+def _rail_cuts(body: LexborNode, guard: _Guard, teasers: tuple[TeaserRule, ...]) -> Iterator[_Cut]:
     """Teaser rails with no label, anywhere in the page: a block of at least two items, each a headline link
     with at most a date or a time beside it ('Senin, 01/12/2025 <a>Judul</a>', '<h3><a>Judul</a></h3>').
     A list whose items are sentences with a link in them is content, and stays."""
@@ -356,17 +413,36 @@ def _rail_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
         items = [(child, size) for child, size in items if size]
         if len(items) < MIN_RAIL_ITEMS or not all(_is_rail_item(item, size) for item, size in items):
             continue
-        # Words of the block's own between its items make it a sentence with links in it, not a rail.
-        if _chars(block.text()) <= sum(size for _, size in items) + MAX_RAIL_LOOSE_CHARS:
+        # Words of the block's own between its items make it a sentence with links in it, not a rail; a list
+        # a sentence introduces ('... sumber-sumber berikut:') is the story's sources or key points.
+        loose = _chars(block.text()) - sum(size for _, size in items)
+        if loose <= MAX_RAIL_LOOSE_CHARS and not _introduced(block, teasers):
             yield _Cut(block, RAIL_RULE)
 
 
 def _is_rail_item(item: LexborNode, size: int) -> bool:
+    """A headline link of a few words, with at most a date, a time or a few characters beside it."""
     if size > MAX_RAIL_ITEM_CHARS:
         return False
     titles = [" ".join((a.text() or "").split()) for a in item.css("a")]
     headline = max(titles, key=len, default="")
-    return len(headline.split()) >= MIN_HEADLINE_WORDS and _link_chars(item) >= MIN_RAIL_LINK_SHARE * size
+    if len(headline.split()) < MIN_HEADLINE_WORDS or _link_chars(item) < MIN_RAIL_LINK_SHARE * size:
+        return False
+    beside = _flat(item)
+    for title in filter(None, titles):
+        beside = beside.replace(title, " ", 1)
+    return _chars(beside) <= MAX_RAIL_LOOSE_CHARS or all(DATE_WORD.match(w) for w in WORD.findall(beside))
+
+
+def _introduced(block: LexborNode, teasers: tuple[TeaserRule, ...]) -> bool:
+    """Whether the block follows a line that ends in a colon and is no teaser label ('Baca juga:')."""
+    before = block.prev
+    while before is not None and _is_blank(before):
+        before = before.prev
+    if before is None or not before.is_element_node:
+        return False
+    text = _flat(before)
+    return text.endswith(":") and not any(teaser.label.match(text) for teaser in teasers)
 
 
 def _link_chars(node: LexborNode) -> int:
@@ -385,6 +461,8 @@ def _teaser_cuts(body: LexborNode, teasers: tuple[TeaserRule, ...]) -> Iterator[
             yield _Cut(block, rule)
             continue
         nodes = list(_label_and_titles(label))
+        if len(nodes) == 1 and label.is_element_node and _in_sentence(label, _chars(label.text())):
+            continue  # a bold word of a sentence ('<b>Jangan lewatkan</b> festival ini'), no titles after it
         if len(nodes) > 1 or label.is_element_node:
             yield from (_Cut(n, rule) for n in nodes)
 

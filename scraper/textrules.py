@@ -46,7 +46,7 @@ MAX_HEADING_CHARS = 160
 SITE_DATELINE_RULE = "generic/site-dateline"
 MIN_OUTLET_NAME = 3
 PLACE = r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,3}"
-DASH = r"\s*[-–—]{1,2}(?:\s+|$|(?=[A-Z0-9\"“‘'(]))"  # 'JAKARTA --Presiden', never 'Detik-detik'
+AFTER = r"(?:$|(?=[A-Z0-9\"“‘'(]|[a-z]+[A-Z]))"  # what follows a dateline: a capital, or a glued 'diBandung'
 DIRECTION = r"(?i:\s+(?:selatan|utara|barat|timur|tengah|pusat|raya|kota|kabupaten))?"
 
 
@@ -105,9 +105,13 @@ def _site_dateline(outlets: tuple[str, ...]) -> PatternRule | None:
     outlet = rf"(?i:[\w.-]*(?:{'|'.join(names)})[\w.-]*)"
     domain = rf"(?i:[\w-]*(?:{'|'.join(names)})[\w-]*\.[a-z][\w.]*)"  # glued without a dash: only 'Name.com'
     patterns = (
-        rf"^\s*(?:{PLACE}\s*,\s*){{0,2}}{outlet}(?:\s*,\s*{PLACE}){{0,2}}{DASH}",
+        # a dash with a space on at least one side; glued on both only after a domain or capitals ('TEMPO.CO,Jakarta-')
+        rf"^\s*(?:{PLACE}\s*,\s*){{0,2}}{outlet}(?:\s*,\s*{PLACE}){{0,2}}(?:\s+[-–—]{{1,2}}\s*|[-–—]{{1,2}}\s+){AFTER}",
+        rf"^\s*(?=[^-–—]*(?:\.|\b[A-Z]{{2,}}[-–—]))(?:{PLACE}\s*,\s*){{0,2}}{outlet}(?:\s*,\s*{PLACE}){{0,2}}"
+        rf"[-–—]{{1,2}}(?=[A-Z0-9\"“‘'(]|[a-z]+[A-Z])",
         rf"^\s*{domain}\s*,\s*[A-Z][\w'’-]+{DIRECTION}\s+(?=[A-Z\"“‘'])",
-        rf"^\s*{domain}\s*,\s*[A-Z][a-z]+(?=[A-Z][a-z])",  # 'Liputan6.com, JakartaSaat ini': glued to the word
+        # 'Liputan6.com, JakartaSaat ini': the place glued to the next word (4+ letters: not 'YouTube')
+        rf"^\s*{domain}\s*,\s*[A-Z][a-z]{{3,}}(?=[A-Z][a-z])",
         rf"^\s*(?:{PLACE}\s*,\s*{outlet}(?:\s*,\s*{PLACE})?|{outlet}\s*,(?:\s*{PLACE})?)\s*,?\s*$",
     )
     return PatternRule(SITE_DATELINE_RULE, tuple(re.compile(p) for p in patterns))

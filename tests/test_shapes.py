@@ -100,3 +100,55 @@ def test_a_list_of_sentences_with_links_in_them_stays() -> None:
     html = page(f"<p>{P1}</p><ul>{''.join(f'<li>{i}</li>' for i in items)}</ul><p>{P2}</p><p>{P3}</p>")
     text = "\n".join(extract(html, URL).paragraphs)
     assert "harga cabai naik tajam pekan ini" in text and "merendam tiga kecamatan" in text
+
+
+def test_a_rail_label_that_is_a_bold_word_of_a_sentence_stays() -> None:
+    sentence = "Jangan lewatkan festival kuliner di alun-alun kota yang digelar setiap akhir pekan sampai Desember."
+    body = f"<p>{P1}</p><p><strong>Jangan lewatkan</strong>{sentence.removeprefix('Jangan lewatkan')}</p><p>{P2}</p>"
+    assert text_of(body).split("\n") == [P1, sentence, P2]
+
+
+def test_a_list_of_links_a_sentence_introduces_stays() -> None:
+    sources = (
+        "<ul><li><a href='/a'>Laporan Tahunan Badan Pusat Statistik 2025</a></li>"
+        "<li><a href='/b'>Data Kementerian Perdagangan Bulan November</a></li></ul>"
+    )
+    intro = "Tulisan ini disusun dari sumber-sumber resmi berikut:"
+    article = extract(page(f"<p>{P1}</p><p>{P2}</p><p>{intro}</p>{sources}<p>{P3}</p>"), URL)
+    assert not any(r.rule == "generic/teaser-rail" for r in article.removed)
+    unintroduced = extract(page(f"<p>{P1}</p><p>{P2}</p>{sources}<p>{P3}</p>"), URL)
+    assert any(r.rule == "generic/teaser-rail" for r in unintroduced.removed)
+
+
+def test_italics_under_a_photo_without_a_credit_or_its_words_stay() -> None:
+    note = "Wawancara ini dilakukan sebelum keputusan pengadilan diumumkan pada pekan lalu."
+    body = f"<p>{P1}</p><p><img src='/x/IMG_0042.jpg'></p><p><em>{note}</em></p><p>{P2}</p><p>{P3}</p>"
+    assert text_of(body).split("\n") == [P1, note, P2, P3]
+
+
+def test_a_caption_that_names_its_photo_goes() -> None:
+    caption = "Pasar terapung Lok Baintan di Sungai Martapura"
+    photo = "<p><img src='/foto/pasar-terapung-lok-baintan.jpg' alt='Pasar terapung Lok Baintan'></p>"
+    article = extract(page(f"<p>{P1}</p>{photo}<p><em>{caption}</em></p><p>{P2}</p><p>{P3}</p>"), URL)
+    assert article.paragraphs == (P1, P2, P3)
+    assert any(r.rule == "generic/caption-paragraph" for r in article.removed)
+
+
+def test_the_italic_paragraphs_of_a_photo_story_stay() -> None:
+    stories = [f"Foto ke-{n}: {text}" for n, text in enumerate((P1, P2, P3))]  # credits, but they are the story
+    body = "".join(f"<p><img src='/x/{n}.jpg'></p><p><em>{s}</em></p>" for n, s in enumerate(stories))
+    assert text_of(f"<p>Pengantar singkat cerita foto ini.</p>{body}").split("\n")[-3:] == stories
+
+
+@pytest.mark.parametrize("thread", ["diskusi", "komentar-list", "comment-area"])
+def test_a_comment_thread_longer_than_the_article_is_no_evidence_of_a_lost_article(thread: str) -> None:
+    comments = "".join(
+        f"<p>Komentar pembaca nomor {n}: saya setuju sekali dengan langkah pemerintah kota, semoga jalan di kampung"
+        " kami juga segera diperbaiki karena sudah rusak parah sejak tahun lalu.</p>"
+        for n in range(12)
+    )
+    html = (
+        "<html><head><title>Jalan</title></head><body><article class='post'><h1>Jalan</h1>"
+        f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></article><div class='{thread}'>{comments}</div></body></html>"
+    )
+    assert extract(html, URL).paragraphs == (P1, P2, P3)

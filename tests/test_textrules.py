@@ -356,3 +356,61 @@ def test_star_and_initial_credits_ending_the_story_go(end: str) -> None:
 )
 def test_lines_that_only_share_a_word_with_a_credit_stay(kept: str) -> None:
     assert cleaned(f"{BODY1}\n{kept}\n{BODY2}") == [BODY1, kept, BODY2]
+
+
+@pytest.mark.parametrize(
+    ("first", "url"),
+    [
+        ("Undang-Undang Nomor 8 Tahun 2025 mulai berlaku hari ini di seluruh Indonesia.", None),
+        ("Komisi Pemberantasan Korupsi (KPK) – lembaga antirasuah itu – menetapkan tersangka baru.", None),
+        ("The International Monetary Fund (IMF) — which lends to governments — cut its forecast.", None),
+        ("Sri Mulyani, Erick Thohir — Dua menteri itu hadir dalam rapat kabinet.", None),
+        ("Amazon.com — the world's largest online retailer — said sales rose.", None),
+        ("Suara — suara sumbang terdengar dari tribun penonton sepanjang laga.", "https://www.suara.com/a"),
+        ("Detik-Detik Menegangkan Evakuasi Korban Banjir di Bekasi", "https://news.detik.com/a"),
+        ("Kompas.com, YouTube, dan TikTok menjadi sumber berita utama anak muda.", "https://www.kompas.com/a"),
+    ],
+)
+def test_a_lead_that_opens_with_names_a_dash_or_a_domain_stays_whole(first: str, url: str | None) -> None:
+    article = clean_text(f"{first}\n{BODY2}", url=url)
+    assert article.dateline is None and article.paragraphs == (first, BODY2)
+
+
+@pytest.mark.parametrize(
+    ("first", "dateline"),
+    [
+        ("Liputan6.com, Jakarta -Perang Iran-Israel memasuki hari kelima.", "Liputan6.com, Jakarta -"),
+        ("WASHINGTON, Oct 5 (Reuters) - The Federal Reserve held rates.", "WASHINGTON, Oct 5 (Reuters) -"),
+        ("BEIJING/WASHINGTON (Reuters) - Trade talks resumed on Monday.", "BEIJING/WASHINGTON (Reuters) -"),
+        ("GORONTALO (gopos.id) - Banjir merendam dua desa.", "GORONTALO (gopos.id) -"),
+    ],
+)
+def test_a_dateline_never_takes_a_hyphenated_word_and_wire_forms_go(first: str, dateline: str) -> None:
+    article = clean_text(f"{first}\n{BODY2}")
+    assert article.dateline == dateline and article.paragraphs == (first[len(dateline) :].strip(), BODY2)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "Laporan koresponden BBC di Kyiv menyebutkan ledakan terdengar sejak pagi hari.",
+        "Reporter: Bagaimana tanggapan Anda soal kenaikan harga itu?",
+        "Video: rekaman CCTV menunjukkan pelaku masuk lewat pintu belakang.",
+        "Hakim menyatakan kerusakan barang selama pengiriman menjadi tanggung jawab pengirim sepenuhnya.",
+        "Dewan Pers menegaskan unggahan akun itu bukan merupakan sikap media mana pun.",
+    ],
+)
+def test_a_sentence_that_starts_like_a_credit_or_disclaimer_stays(kept: str) -> None:
+    assert cleaned(f"{BODY1}\n{kept}\n{BODY2}") == [BODY1, kept, BODY2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"{BODY1}\n{BODY2}\n(Reporting by Jane Doe; Editing by John Roe)", [BODY1, BODY2]),
+        (f"{BODY1}\n{BODY2} (ANTARA)", [BODY1, BODY2]),
+        (f"{BODY1}\nTag: banjir, Jakarta, BMKG\n{BODY2}", [BODY1, BODY2]),
+    ],
+)
+def test_wire_credits_and_tag_lines_go(text: str, expected: list[str]) -> None:
+    assert cleaned(text) == expected
