@@ -414,3 +414,35 @@ def test_a_sentence_that_starts_like_a_credit_or_disclaimer_stays(kept: str) -> 
 )
 def test_wire_credits_and_tag_lines_go(text: str, expected: list[str]) -> None:
     assert cleaned(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "dateline"),
+    [
+        ("(CNN) — The storm reached the coast on Monday.", "(CNN) —"),
+        ("MEDAN (Waspada.id): Banjir merendam tiga kecamatan.", "MEDAN (Waspada.id):"),
+    ],
+)
+def test_an_outlet_alone_in_parentheses_or_before_a_colon_is_a_dateline(first: str, dateline: str) -> None:
+    article = clean_text(f"{first}\n{BODY2}")
+    assert article.dateline == dateline and article.paragraphs == (first[len(dateline) :].strip(), BODY2)
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "Klik di sini untuk membaca berita selengkapnya",
+        "Baca berita dengan sedikit iklan, klik di sini",
+        "Click here to subscribe to our newsletter",
+        "Lihat Foto",
+        "Halaman: 1 2 3 Selanjutnya",
+        "Gabung di grup WhatsApp kami untuk berita terbaru",
+    ],
+)
+def test_click_here_photo_pager_and_group_lines_go(noise: str) -> None:
+    assert cleaned(f"{BODY1}\n{noise}\n{BODY2}") == [BODY1, BODY2]
+
+
+def test_a_sentence_about_clicking_or_a_page_number_stays() -> None:
+    kept = ["Warga diminta mengeklik tautan resmi saja agar tidak tertipu.", "Halaman 12 laporan itu memuat datanya."]
+    assert cleaned("\n".join([BODY1, *kept, BODY2])) == [BODY1, *kept, BODY2]
