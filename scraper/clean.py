@@ -349,10 +349,8 @@ def _captions_with_evidence(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
 def _image_words(para: LexborNode) -> set[str]:
     """The words of the alt text, title and file name of the image above or in `para`."""
     images = para.css(IMAGE_SELECTOR)
-    before = para.prev
-    while before is not None and _is_blank(before):
-        before = before.prev
-    if before is not None and before.is_element_node:
+    before = _element_before(para)
+    if before is not None:
         images += [before] if before.tag in IMAGE_TAGS else before.css(IMAGE_SELECTOR)
     words: set[str] = set()
     for image in images:
@@ -384,12 +382,18 @@ def _has_italic_ancestor(text: LexborNode, stop: LexborNode) -> bool:
 def _under_image(para: LexborNode) -> bool:
     if para.css_first(IMAGE_SELECTOR) is not None:
         return True
-    before = para.prev
-    while before is not None and _is_blank(before):
-        before = before.prev
-    if before is None or not before.is_element_node:
+    before = _element_before(para)
+    if before is None:
         return False
     return before.tag in IMAGE_TAGS or (before.css_first(IMAGE_SELECTOR) is not None and _chars(before.text()) == 0)
+
+
+def _element_before(node: LexborNode) -> LexborNode | None:
+    """The element just before `node`, blanks passed over; None if text or nothing comes before it."""
+    before = node.prev
+    while before is not None and _is_blank(before):
+        before = before.prev
+    return before if before is not None and before.is_element_node else None
 
 
 def _link_paragraph_cuts(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
@@ -436,10 +440,8 @@ def _is_rail_item(item: LexborNode, size: int) -> bool:
 
 def _introduced(block: LexborNode, teasers: tuple[TeaserRule, ...]) -> bool:
     """Whether the block follows a line that ends in a colon and is no teaser label ('Baca juga:')."""
-    before = block.prev
-    while before is not None and _is_blank(before):
-        before = before.prev
-    if before is None or not before.is_element_node:
+    before = _element_before(block)
+    if before is None:
         return False
     text = _flat(before)
     return text.endswith(":") and not any(teaser.label.match(text) for teaser in teasers)
