@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -25,6 +24,7 @@ from scraper.models import Link
 from scraper.store import open_store
 from scraper.urls import normalize_url
 from tests.site_server import Route, Site, article_html, serve
+from tests.test_faults import alive, children
 
 P1 = "Harga beras di pasar induk naik untuk ketiga kalinya bulan ini, menurut para pedagang setempat."
 P2 = "Pemerintah berjanji menambah pasokan dari gudang Bulog dalam waktu dekat agar harga kembali stabil."
@@ -163,25 +163,6 @@ def test_every_command_has_help() -> None:
         assert result.exit_code == 0 and "Usage" in result.stdout
 
 
-def _children(pid: int) -> set[int]:
-    """The pids whose parent is `pid` (Linux /proc)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.add(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_sigkill_mid_run_leaves_no_half_article_no_orphan_and_the_next_run_starts_at_once(tmp_path: Path) -> None:
     """A real `scraper run` (default worker processes) killed with SIGKILL mid-crawl, then run again: the dead
     run's lock is taken over at once (its pid is gone), not after lock_ttl; its cleaning workers died with it."""
@@ -195,15 +176,15 @@ def test_sigkill_mid_run_leaves_no_half_article_no_orphan_and_the_next_run_start
         deadline = time.monotonic() + 30
         while _count_or_zero(db, "articles") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        workers = _children(proc.pid)
+        workers = children(proc.pid)
         assert workers, "the run cleans in worker processes by default"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         assert 0 < _count(db, "articles") < n
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(_alive(pid) for pid in workers), "cleaning workers outlived a kill -9 of their run"
+        assert not any(alive(pid) for pid in workers), "cleaning workers outlived a kill -9 of their run"
 
         with sqlite3.connect(db) as conn:
             orphans = conn.execute("SELECT count(*) FROM articles WHERE url NOT IN (SELECT url FROM pages)").fetchone()

@@ -325,6 +325,13 @@ def write_config(tmp_path: Path, site: Site, **values: object) -> Path:
     return path
 
 
+def scraper_env(tmp_path: Path, site: Site, name: str) -> tuple[Path, str, dict[str, str]]:
+    """For a `scraper` process crawling `site` one page at a time: its config file, its database (NAME.db) and
+    the environment that points it there."""
+    db = str(tmp_path / f"{name}.db")
+    return write_config(tmp_path, site, concurrency=1), db, {**os.environ, "SCRAPER_DB": db}
+
+
 def children(pid: int) -> set[int]:
     """The pids whose parent is `pid` (Linux /proc)."""
     found = set()
@@ -370,8 +377,7 @@ def test_a_signal_stops_the_run_releases_its_lock_and_its_workers(
     n = 14
     site = slow_site(n, 0.3)
     with serve(site):
-        cfg, db = write_config(tmp_path, site, concurrency=1), str(tmp_path / "signal.db")
-        env = {**os.environ, "SCRAPER_DB": db}
+        cfg, db, env = scraper_env(tmp_path, site, "signal")
         proc = subprocess.Popen([SCRAPER, "run", "--config", str(cfg)], env=env, stderr=subprocess.PIPE)
         assert wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 2, 60)
         workers = children(proc.pid)
@@ -400,8 +406,7 @@ def test_ctrl_c_while_a_worker_starts_is_one_line_without_a_traceback(tmp_path: 
     """Ctrl-C signals the whole process group, workers too, even while a worker is still importing."""
     site = slow_site(6, 0.3)
     with serve(site):
-        cfg, db = write_config(tmp_path, site, concurrency=1), str(tmp_path / "ctrl-c.db")
-        env = {**os.environ, "SCRAPER_DB": db}
+        cfg, _, env = scraper_env(tmp_path, site, "ctrl-c")
         proc = subprocess.Popen(
             [SCRAPER, "run", "--config", str(cfg)], env=env, stderr=subprocess.PIPE, start_new_session=True
         )
@@ -417,8 +422,7 @@ def test_ctrl_c_while_a_worker_starts_is_one_line_without_a_traceback(tmp_path: 
 def test_sigterm_stops_a_schedule_and_its_pass_in_progress(tmp_path: Path) -> None:
     site = slow_site(14, 0.3)
     with serve(site):
-        cfg, db = write_config(tmp_path, site, concurrency=1), str(tmp_path / "schedule.db")
-        env = {**os.environ, "SCRAPER_DB": db}
+        cfg, db, env = scraper_env(tmp_path, site, "schedule")
         proc = subprocess.Popen(
             [SCRAPER, "schedule", "--every", "1h", "--config", str(cfg)], env=env, stderr=subprocess.PIPE
         )
@@ -541,8 +545,7 @@ def test_a_dead_holder_is_told_from_a_live_one_by_boot_namespace_and_start_time(
 def test_a_second_ctrl_c_while_the_pass_stops_changes_nothing(tmp_path: Path) -> None:
     site = slow_site(14, 0.3)
     with serve(site):
-        cfg, db = write_config(tmp_path, site, concurrency=1), str(tmp_path / "twice.db")
-        env = {**os.environ, "SCRAPER_DB": db}
+        cfg, db, env = scraper_env(tmp_path, site, "twice")
         proc = subprocess.Popen(
             [SCRAPER, "run", "--config", str(cfg)], env=env, stderr=subprocess.PIPE, start_new_session=True
         )
