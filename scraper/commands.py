@@ -38,6 +38,7 @@ logger = logging.getLogger("scraper")
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_UNREACHED = 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C and `systemctl stop`: both stop a pass the same way
 STOPPED = "the pass stopped; what it stored is kept and the next run goes on from there"
 T = TypeVar("T")
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -161,7 +162,7 @@ async def _until_terminated(work: Coroutine[object, object, T]) -> T:
             received.append(sig)
             task.cancel()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop, sig)
     try:
         return await task
@@ -170,7 +171,7 @@ async def _until_terminated(work: Coroutine[object, object, T]) -> T:
             raise _Stopped(received[0]) from None
         raise
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
 
 
@@ -363,7 +364,7 @@ async def _schedule(cfg: Config, interval: timedelta, max_runs: int) -> None:
             task.cancel()
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, on_signal)
     start, runs = utcnow(), 0
     while not stop.is_set():

@@ -245,7 +245,7 @@ class _Crawl:
                 raise
             except Exception as exc:  # the per-input boundary: a parser's bug on one feed costs that feed
                 logger.exception("bug while reading %s", url, extra={"url": url, "site": source.name})
-                self._source_failed(source, "bug", f"{url}: bug: {type(exc).__name__}: {exc}")
+                self._source_failed(source, "bug", _bug_message(url, exc))
                 continue
             reached = True
             links.extend(link for link in found if same_site(link.url, url))
@@ -283,7 +283,7 @@ class _Crawl:
                 raise
             except Exception as exc:  # as for a source's own inputs: one bad sitemap costs that sitemap
                 logger.exception("bug while reading %s", child, extra={"url": child})
-                self.report.source_errors.append(f"{child}: bug: {type(exc).__name__}: {exc}")
+                self.report.source_errors.append(_bug_message(child, exc))
         return links
 
     def _source_failed(self, source: Source, cause: str, message: str) -> None:
@@ -341,7 +341,7 @@ class _Crawl:
             self._failed(entry, exc, None)
         except Exception as exc:  # the per-URL boundary: a bug met on one page costs that page, not the run
             logger.exception("bug while processing %s", entry.url, extra={"url": entry.url, "site": entry.site})
-            self._record(entry, "bug", f"{entry.url}: bug: {type(exc).__name__}: {exc}", None, page=None)
+            self._record(entry, "bug", _bug_message(entry.url, exc), None, page=None)
 
     async def _process(self, entry: FrontierEntry) -> None:
         try:
@@ -406,6 +406,11 @@ def clean_page(page: Page, rules: RuleBook | None) -> tuple[Article, str | None]
     """The article of a fetched page (site rules by its final URL, `url` as requested) and its canonical URL."""
     article = extract(page.content, page.final_url, rules=rules or default_rulebook())
     return dataclasses.replace(article, url=page.url), canonical_url(page.content, page.final_url)
+
+
+def _bug_message(where: str, exc: Exception) -> str:
+    """How an exception nobody meant is recorded against the URL it was met on: 'URL: bug: KeyError: ...'."""
+    return f"{where}: bug: {type(exc).__name__}: {exc}"
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -104,7 +104,7 @@ async def acquire_run_lock(store: Store, owner: str, settings: Settings, clock: 
             continue
         who = _describe(holder)
         if not wait or clock() >= deadline:
-            raise LockedError(f"another run holds the lock ({who}); not starting", holder.owner if holder else None)
+            raise LockedError(f"another run holds the lock ({who}); not starting", holder.owner)
         logger.info("waiting for the run lock held by %s", who)
         await asyncio.sleep(LOCK_POLL_SECONDS)
 
@@ -134,7 +134,5 @@ async def keep_run_lock(
             return
 
 
-def _describe(holder: LockInfo | None) -> str:
-    if holder is None:  # released between our attempt and our look: the next attempt will tell
-        return "?"
+def _describe(holder: LockInfo) -> str:
     return f"{holder.owner} since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC, until {holder.expires_at:%H:%M:%S}"

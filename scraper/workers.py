@@ -54,7 +54,7 @@ class CleaningPool:
     """`size` worker processes that clean pages with `clean(page, rules)`; use as ``async with``."""
 
     def __init__(self, size: int, rules: RuleBook, clean: CleanFn, *, timeout: float, memory_mb: int = 0) -> None:
-        self._size, self._rules, self._clean = size, rules, clean
+        self._rules, self._clean = rules, clean
         self._timeout, self._memory_mb = timeout, memory_mb
         self._idle: list[_Worker] = []
         self._live: set[_Worker] = set()
