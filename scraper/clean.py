@@ -336,9 +336,10 @@ def _captions_with_evidence(body: LexborNode, guard: _Guard) -> Iterator[_Cut]:
     image's alt text, title or file name. Italics under every photo of a photo story are its text: when such
     paragraphs hold a good share of the page's text, none goes."""
     cuts = list(_caption_cuts(body, guard))
-    total = sum(size for _, size in _paragraph_sizes(body)) or 1
-    if len(cuts) > 1 and sum(_chars(cut.node.text()) for cut in cuts) >= MAX_CAPTIONS_SHARE * total:
-        return
+    if len(cuts) > 1:  # the page's paragraph text is measured only where a photo story is possible
+        total = sum(size for _, size in _paragraph_sizes(body)) or 1
+        if sum(_chars(cut.node.text()) for cut in cuts) >= MAX_CAPTIONS_SHARE * total:
+            return
     for cut in cuts:
         text = _flat(cut.node)
         words = {w.casefold() for w in WORD.findall(text) if len(w) >= 3}
